@@ -1,12 +1,12 @@
 """The one error tree of fastapi-db.
 
-    FastapiDbError                  anything this tool refuses or fails to do
-    ├── UsageError                  bad input on the command line (exit code 2)
-    │   ├── InvalidNameError        a project, model or field name breaks a naming rule
-    │   └── FieldSpecError          a FIELD argument of add-model is not valid
-    └── ProjectError                the file system or the project is not as needed (exit 1)
-        ├── DestinationError        `new` would write into a non-empty directory
-        └── NotAProjectError        `add-model` outside a generated project
+    FastapiDbError              anything this tool refuses or fails to do
+    ├── UsageError              bad input on the command line (exit code 2)
+    │   ├── InvalidNameError    a project, model or field name breaks a naming rule
+    │   └── FieldSpecError      a FIELD argument of add-model is not valid
+    └── ProjectError            the files or the project are not as needed (exit 1)
+        ├── DestinationError    `new` would write into a non-empty directory
+        └── NotAProjectError    `add-model` outside a generated project
 
 Every message is one line meant for the user. The CLI turns these into a red line on
 stderr and an exit code, in one place (`cli.py`); nothing else prints errors.

@@ -1,0 +1,154 @@
+"""A set of file changes planned in memory, shown as a diff, and applied atomically.
+
+`ChangeSet` collects new files and edits of existing ones without touching the disk.
+`apply()` writes them all or, if any write fails half-way, puts every file back
+byte-for-byte as it was (new files removed, edited files restored, created
+directories removed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ProjectError
+
+__all__ = ["ChangeSet", "FileChange"]
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file's planned content; `before` is None for a new file."""
+
+    path: Path
+    before: str | None
+    after: str
+
+    @property
+    def is_new(self) -> bool:
+        return self.before is None
+
+
+@dataclass
+class ChangeSet:
+    """Planned changes below `root`; nothing is written before `apply()`."""
+
+    root: Path
+    _changes: dict[Path, FileChange] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[FileChange]:
+        return iter(self._changes.values())
+
+    def __len__(self) -> int:
+        return len(self._changes)
+
+    def read(self, relative: str | Path) -> str:
+        """The current (planned, else on-disk) text of a file."""
+        path = self.root / relative
+        if path in self._changes:
+            return self._changes[path].after
+        try:
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ProjectError(f"{relative} is missing from the project") from None
+
+    def create(self, relative: str | Path, text: str) -> None:
+        """Plan a new file; refuses to replace one that exists."""
+        path = self.root / relative
+        if path.exists() or path in self._changes:
+            raise ProjectError(f"{relative} already exists; refusing to overwrite it")
+        self._changes[path] = FileChange(path, None, text)
+
+    def edit(self, relative: str | Path, transform: Callable[[str], str]) -> None:
+        """Plan an edit of an existing (or already planned) file."""
+        path = self.root / relative
+        planned = self._changes.get(path)
+        if planned is not None:
+            self._changes[path] = FileChange(
+                path, planned.before, transform(planned.after)
+            )
+            return
+        before = self.read(relative)
+        self._changes[path] = FileChange(path, before, transform(before))
+
+    def map_text(self, transform: Callable[[Path, str], str]) -> None:
+        """Replace every planned text by `transform(path, text)` (e.g. a formatter)."""
+        for path, change in list(self._changes.items()):
+            self._changes[path] = FileChange(
+                path, change.before, transform(path, change.after)
+            )
+
+    def diff(self) -> str:
+        """A unified diff of every change, paths relative to the root."""
+        chunks: list[str] = []
+        for change in self:
+            name = change.path.relative_to(self.root).as_posix()
+            chunks.extend(
+                difflib.unified_diff(
+                    (change.before or "").splitlines(keepends=True),
+                    change.after.splitlines(keepends=True),
+                    fromfile="/dev/null" if change.is_new else f"a/{name}",
+                    tofile=f"b/{name}",
+                )
+            )
+        return "".join(chunks)
+
+    def apply(self, write: Callable[[Path, str], None] | None = None) -> None:
+        """Write every change, or none: on any failure, restore what was there."""
+        write = write or _write_atomically
+        created_dirs: list[Path] = []
+        done: list[FileChange] = []
+        try:
+            for change in self:
+                created_dirs.extend(_make_parents(change.path.parent))
+                write(change.path, change.after)
+                done.append(change)
+        except BaseException as exc:
+            for change in reversed(done):
+                if change.before is None:
+                    change.path.unlink(missing_ok=True)
+                else:
+                    _write_atomically(change.path, change.before)
+            for directory in reversed(created_dirs):
+                _remove_if_empty(directory)
+            if isinstance(exc, OSError):
+                raise ProjectError(
+                    f"could not write {exc.filename or 'a file'}: {exc.strerror}; "
+                    "every file was put back as it was"
+                ) from None
+            raise
+
+
+def _make_parents(directory: Path) -> list[Path]:
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for path in reversed(missing):
+        path.mkdir()
+    return list(reversed(missing))
+
+
+def _remove_if_empty(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        directory.rmdir()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write through a temporary file and rename, so a file is never half-written."""
+    mode = path.stat().st_mode & 0o777 if path.exists() else None
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,260 @@
+"""The `fastapi-db` command line: the Typer app, its commands, and what they print.
+
+Commands only declare their parameters and call plain functions (`scaffold`, ...) that
+know nothing of Typer. Errors of the tool (`errors.FastapiDbError`) become one red line
+on stderr and an exit code in exactly one place, `_Commands.invoke`.
+"""
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.text import Text
+from rich.tree import Tree
+from typer.core import TyperGroup
+
+from . import __version__
+from .errors import FastapiDbError
+from .scaffold import (
+    Database,
+    Engine,
+    NewProjectOptions,
+    NewProjectResult,
+    create_project,
+)
+
+__all__ = ["app", "main"]
+
+_out = Console(soft_wrap=True, highlight=False)
+_err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+class _Commands(TyperGroup):
+    """The app's command group; turns the tool's errors into an exit code, once."""
+
+    # `ctx` is Typer's (vendored) click Context, whose module path varies by version.
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FastapiDbError as error:
+            _err.print(f"error: {error}", style="red", markup=False)
+            raise typer.Exit(error.exit_code) from None
+
+
+app = typer.Typer(
+    name="fastapi-db",
+    cls=_Commands,
+    no_args_is_help=True,
+    help="Scaffold FastAPI + SQLAlchemy 2.x projects and grow them model by model.",
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        _out.print(f"fastapi-db {__version__}", markup=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _app(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Show the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Scaffold FastAPI + SQLAlchemy 2.x projects and grow them model by model."""
+
+
+@app.command()
+def new(
+    name: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME",
+            help="Project name: a lowercase Python identifier, also the package name.",
+            show_default=False,
+        ),
+    ],
+    engine: Annotated[
+        Engine | None,
+        typer.Option(help="SQLAlchemy engine flavour.", show_default="async"),
+    ] = None,
+    database: Annotated[
+        Database | None,
+        typer.Option(help="Database the project targets.", show_default="sqlite"),
+    ] = None,
+    repository: Annotated[
+        bool | None,
+        typer.Option(
+            "--repository/--no-repository",
+            help="Put queries in a repository layer.",
+            show_default="repository",
+        ),
+    ] = None,
+    dest: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR",
+            help="Directory to create the project in.",
+            show_default="./NAME",
+        ),
+    ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", "-y", help="Take the defaults for unanswered questions; no prompt."
+        ),
+    ] = False,
+    pretend: Annotated[
+        bool,
+        typer.Option("--pretend", help="Show what would be written; write nothing."),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Write into a non-empty directory (only the template's own files).",
+        ),
+    ] = False,
+) -> None:
+    """Create a new FastAPI + SQLAlchemy project NAME.
+
+    In a terminal, asks the questions that the options leave open.
+
+    With --yes, or without a terminal, takes the defaults instead.
+    """
+    result = create_project(
+        NewProjectOptions(
+            name=name,
+            dest=dest,
+            engine=engine,
+            database=database,
+            repository=repository,
+            yes=yes,
+            pretend=pretend,
+            force=force,
+            interactive=sys.stdin.isatty(),
+        )
+    )
+    _print_new_project(result)
+
+
+def _print_new_project(result: NewProjectResult) -> None:
+    answers = result.answers
+    name = str(answers["project_name"])
+    choices = (
+        f"engine {answers['engine']}, database {answers['database']}, "
+        f"repository {'on' if answers['repository'] else 'off'}"
+    )
+    verb = "Would create" if result.pretend else "Created"
+    headline = Text.assemble(
+        (f"{verb} project ", "green"),
+        (name, "bold green"),
+        (" at ", "green"),
+        (str(result.dest), "bold green"),
+        f" ({choices})",
+        "; nothing was written (--pretend)." if result.pretend else ".",
+    )
+    _out.print(headline)
+    _out.print(_file_tree(result))
+    if result.pretend:
+        return
+    _out.print("\nNext steps:", style="bold")
+    for command in [
+        f"cd {shlex.quote(str(result.dest))}",
+        "python -m venv .venv && . .venv/bin/activate && pip install -e '.[dev]'",
+        "alembic upgrade head",
+        f"uvicorn {name}.main:app --reload",
+        "pytest",
+        "fastapi-db add-model Post title:str body:text",
+    ]:
+        _out.print(f"  {command}", style="cyan", markup=False)
+
+
+@app.command("add-model")
+def add_model_command(
+    name: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME", help="Model class name, PascalCase (Post, BlogPost)."
+        ),
+    ],
+    fields: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="FIELD...",
+            help="name:type[:modifier...], e.g. title:str(200) author:User:cascade",
+            show_default=False,
+        ),
+    ] = None,
+    project: Annotated[
+        Path,
+        typer.Option(
+            metavar="DIR", help="The project (default: the one around the cwd)."
+        ),
+    ] = Path("."),
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show the new files and edits; write nothing."),
+    ] = False,
+    no_migration: Annotated[
+        bool, typer.Option("--no-migration", help="Do not write an Alembic revision.")
+    ] = False,
+) -> None:
+    """Add model NAME with its schemas, repository, router, tests and migration."""
+    from .add_model import AddModelOptions, add_model
+
+    options = AddModelOptions(
+        project_dir=project,
+        model=name,
+        fields=fields or [],
+        dry_run=dry_run,
+        migration=not no_migration,
+    )
+    changes = add_model(options)
+    if dry_run:
+        _out.print(changes.diff(), markup=False, highlight=False)
+        _out.print(
+            f"Would change {len(changes)} files; nothing was written (--dry-run).",
+            style="yellow",
+        )
+        return
+    _out.print(Text.assemble(("Added model ", "green"), (name, "bold green")))
+    for change in changes:
+        relative = change.path.relative_to(changes.root).as_posix()
+        verb = "created" if change.is_new else "edited "
+        _out.print(f"  {verb} {relative}", markup=False)
+    _out.print("\nNext steps:", style="bold")
+    for command in ["alembic upgrade head", "pytest"]:
+        _out.print(f"  {command}", style="cyan", markup=False)
+
+
+def _file_tree(result: NewProjectResult) -> Tree:
+    """The written files as a tree; files that replaced existing ones are marked."""
+    tree = Tree(Text(f"{result.dest}/", style="bold"))
+    nodes: dict[tuple[str, ...], Tree] = {(): tree}
+    replaced = set(result.replaced)
+    for rel in result.files:
+        parts = tuple(rel.split("/"))
+        for depth in range(1, len(parts)):
+            if parts[:depth] not in nodes:
+                label = Text(f"{parts[depth - 1]}/", style="bold blue")
+                nodes[parts[:depth]] = nodes[parts[: depth - 1]].add(label)
+        label = Text(parts[-1])
+        if rel in replaced:
+            label.append(" (replaced)", style="yellow")
+        nodes[parts[:-1]].add(label)
+    return tree
+
+
+def main() -> None:
+    """Entry point of the `fastapi-db` script."""
+    app(prog_name="fastapi-db")

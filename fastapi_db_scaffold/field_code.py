@@ -1,0 +1,337 @@
+"""How one field is spelled in each file `add-model` writes.
+
+`FieldCode` turns a parsed `Field` into the fragments the snippet templates paste:
+the model's column, the schemas' annotations, the list filters, and the test data.
+`Imports` collects what each module needs, so no module imports too much or too little.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .fields import Field, FieldKind
+from .naming import ModelNames
+from .project import ExistingModel
+
+__all__ = ["FieldCode", "Imports", "RelationTarget"]
+
+
+@dataclass
+class Imports:
+    """`from module import name` lines of one generated module."""
+
+    names: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def add(self, module: str, *names: str) -> None:
+        self.names[module].update(names)
+
+    def lines(self) -> list[str]:
+        return [
+            f"from {module} import {', '.join(sorted(names))}"
+            for module, names in sorted(self.names.items())
+            if names
+        ]
+
+
+@dataclass(frozen=True)
+class RelationTarget:
+    """The model a relation points at."""
+
+    model: ExistingModel
+    names: ModelNames
+
+
+_SA_TYPES: dict[FieldKind, str] = {
+    FieldKind.TEXT: "Text",
+    FieldKind.INT: "Integer",
+    FieldKind.BIGINT: "BigInteger",
+    FieldKind.FLOAT: "Double",
+    FieldKind.BOOL: "Boolean",
+    FieldKind.DATE: "Date",
+    FieldKind.TIME: "Time",
+    FieldKind.UUID: "Uuid",
+    FieldKind.JSON: "JSON",
+}
+
+_SCHEMA_TYPES: dict[FieldKind, str] = {
+    FieldKind.STR: "str",
+    FieldKind.TEXT: "str",
+    FieldKind.INT: "Int32",
+    FieldKind.BIGINT: "Int64",
+    FieldKind.FLOAT: "FiniteFloat",
+    FieldKind.DECIMAL: "Decimal",
+    FieldKind.BOOL: "bool",
+    FieldKind.DATE: "date",
+    FieldKind.DATETIME: "AwareDatetime",
+    FieldKind.TIME: "time",
+    FieldKind.UUID: "UUID",
+    FieldKind.JSON: "dict[str, Any]",
+    FieldKind.RELATION: "Id",
+}
+
+_VALUE_IMPORTS: dict[FieldKind, tuple[str, str]] = {
+    FieldKind.DECIMAL: ("decimal", "Decimal"),
+    FieldKind.DATE: ("datetime", "date"),
+    FieldKind.DATETIME: ("datetime", "datetime"),
+    FieldKind.TIME: ("datetime", "time"),
+    FieldKind.UUID: ("uuid", "UUID"),
+    FieldKind.JSON: ("typing", "Any"),
+}
+
+
+_CONSTRUCTED = {FieldKind.DECIMAL, FieldKind.UUID}
+
+
+def _pascal(snake: str) -> str:
+    return "".join(part.capitalize() for part in snake.split("_"))
+
+
+@dataclass(frozen=True)
+class FieldCode:
+    field: Field
+    model: ModelNames
+    target: RelationTarget | None = None
+
+    # ---- names -------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.field.name
+
+    @property
+    def column(self) -> str:
+        return self.field.column_name
+
+    @property
+    def kind(self) -> str:
+        return str(self.field.kind)
+
+    @property
+    def is_relation(self) -> bool:
+        return self.field.is_relation
+
+    @property
+    def optional(self) -> bool:
+        return self.field.optional
+
+    @property
+    def has_default(self) -> bool:
+        return self.field.has_default
+
+    @property
+    def enum_alias(self) -> str:
+        """`PostStatus`: the Literal alias of an enum field, defined in the model."""
+        return f"{self.model.class_name}{_pascal(self.name)}"
+
+    @property
+    def enum_literal(self) -> str:
+        return "Literal[{}]".format(", ".join(f'"{c}"' for c in self.field.choices))
+
+    # ---- model -------------------------------------------------------------------
+    @property
+    def value_type(self) -> str:
+        """The Python type of the column's values (without `| None`)."""
+        kind = self.field.kind
+        if kind is FieldKind.ENUM:
+            return self.enum_alias
+        if kind is FieldKind.RELATION:
+            return "int"
+        return self.field.python_type
+
+    def _nullable(self, annotation: str) -> str:
+        return f"{annotation} | None" if self.optional else annotation
+
+    @property
+    def sa_type(self) -> str:
+        kind = self.field.kind
+        if kind is FieldKind.STR:
+            return f"String({self.field.length})"
+        if kind is FieldKind.DECIMAL:
+            return f"Numeric({self.field.precision}, {self.field.scale})"
+        if kind is FieldKind.DATETIME:
+            return "UTCDateTime()"
+        if kind is FieldKind.ENUM:
+            values = ", ".join(f'"{c}"' for c in self.field.choices)
+            longest = max(len(c) for c in self.field.choices)
+            return (
+                f'Enum({values}, name="{self.model.snake}_{self.name}", '
+                f"native_enum=False, length={longest})"
+            )
+        return _SA_TYPES[kind]
+
+    def model_lines(self, imports: Imports) -> list[str]:
+        """The class-body lines of this field (column, and relationship)."""
+        options: list[str] = []
+        if self.field.unique:
+            options.append("unique=True")
+        if self.field.index or self.is_relation:
+            options.append("index=True")
+        if self.field.has_default:
+            options.append(f"default={self.default_code(imports)}")
+        imports.add("sqlalchemy.orm", "Mapped", "mapped_column")
+        if self.is_relation:
+            assert self.target is not None
+            target = self.target.model
+            on_delete = (
+                f', ondelete="{self.field.on_delete}"' if self.field.on_delete else ""
+            )
+            imports.add("sqlalchemy", "ForeignKey")
+            imports.add("sqlalchemy.orm", "relationship")
+            imports.add(f".{target.module}", target.class_name)
+            column = ", ".join(
+                [f'ForeignKey("{target.table}.id"{on_delete})', *options]
+            )
+            relation_type = self._nullable(target.class_name)
+            return [
+                f"{self.column}: Mapped[{self._nullable('int')}] = "
+                f"mapped_column({column})",
+                f"{self.name}: Mapped[{relation_type}] = relationship("
+                f'foreign_keys="{self.model.class_name}.{self.column}", lazy="raise")',
+            ]
+        kind = self.field.kind
+        if kind is FieldKind.DATETIME:
+            imports.add("..db", "UTCDateTime")
+        else:
+            imports.add("sqlalchemy", self.sa_type.split("(")[0])
+        if kind is not FieldKind.ENUM and self.field.python_import:
+            imports.add(*self.field.python_import)
+        if kind is FieldKind.JSON:
+            imports.add("typing", "Any")
+        column = ", ".join([self.sa_type, *options])
+        annotation = self._nullable(self.value_type)
+        return [f"{self.name}: Mapped[{annotation}] = mapped_column({column})"]
+
+    def default_code(self, imports: Imports) -> str:
+        """The default as a Python expression of the value type."""
+        kind = self.field.kind
+        if kind in _VALUE_IMPORTS:
+            module, name = _VALUE_IMPORTS[kind]
+            imports.add(module, name)
+            constructor = name if kind in _CONSTRUCTED else f"{name}.fromisoformat"
+            return f'{constructor}("{self.field.default_text}")'
+        return repr(self.field.default)
+
+    # ---- schemas -----------------------------------------------------------------
+    def schema_type(self, imports: Imports) -> str:
+        """The validated input type (bounded, aware, finite) of this field."""
+        kind = self.field.kind
+        if kind is FieldKind.ENUM:
+            imports.add(f"..models.{self.model.module}", self.enum_alias)
+            return self.enum_alias
+        base = _SCHEMA_TYPES[kind]
+        if base in {"Int32", "Int64", "FiniteFloat", "Id"}:
+            imports.add(".common", base)
+        elif base == "AwareDatetime":
+            imports.add("pydantic", "AwareDatetime")
+        elif kind in _VALUE_IMPORTS:
+            imports.add(*_VALUE_IMPORTS[kind])
+        if kind is FieldKind.STR:
+            imports.add("typing", "Annotated")
+            imports.add("pydantic", "Field")
+            return f"Annotated[str, Field(max_length={self.field.length})]"
+        if kind is FieldKind.DECIMAL:
+            imports.add("typing", "Annotated")
+            imports.add("pydantic", "Field")
+            precision, scale = self.field.precision, self.field.scale
+            return (
+                f"Annotated[Decimal, Field(max_digits={precision}, "
+                f"decimal_places={scale})]"
+            )
+        return base
+
+    def output_type(self, imports: Imports) -> str:
+        """The type in `<Model>Public` (plain: values come from the database)."""
+        kind = self.field.kind
+        if kind is FieldKind.ENUM:
+            imports.add(f"..models.{self.model.module}", self.enum_alias)
+            annotation = self.enum_alias
+        elif kind is FieldKind.RELATION:
+            annotation = "int"
+        else:
+            if kind in _VALUE_IMPORTS:
+                imports.add(*_VALUE_IMPORTS[kind])
+            annotation = self.field.python_type
+        return self._nullable(annotation)
+
+    def create_line(self, imports: Imports) -> str:
+        annotation = self.schema_type(imports)
+        if self.field.has_default:
+            annotation = self._nullable(annotation)
+            return f"{self.column}: {annotation} = {self.default_code(imports)}"
+        if self.optional:
+            return f"{self.column}: {annotation} | None = None"
+        return f"{self.column}: {annotation}"
+
+    def update_line(self, imports: Imports) -> str:
+        return f"{self.column}: {self.schema_type(imports)} | None = None"
+
+    # ---- list filters ------------------------------------------------------------
+    @property
+    def filterable(self) -> bool:
+        return self.field.is_filterable
+
+    @property
+    def range_filterable(self) -> bool:
+        return self.field.is_range_filterable
+
+    @property
+    def sortable(self) -> bool:
+        return self.field.kind is not FieldKind.JSON
+
+    def filter_type(self, imports: Imports) -> str:
+        kind = self.field.kind
+        if kind in (FieldKind.STR, FieldKind.TEXT):
+            imports.add("typing", "Annotated")
+            imports.add("pydantic", "Field")
+            limit = self.field.length if kind is FieldKind.STR else 10_000
+            return f"Annotated[str, Field(max_length={limit})]"
+        return self.schema_type(imports)
+
+    # ---- test data ---------------------------------------------------------------
+    def sample(self) -> str:
+        """A Python expression of a fresh valid JSON value (unique where it matters)."""
+        kind = self.field.kind
+        if kind is FieldKind.STR:
+            return f"random_text({self.field.length})"
+        if kind is FieldKind.TEXT:
+            return '"Some text: " + random_text(24)'
+        if kind is FieldKind.INT:
+            return "random_int()"
+        if kind is FieldKind.BIGINT:
+            return "random_int(1, 2**62)"
+        if kind is FieldKind.FLOAT:
+            return "random_float()"
+        if kind is FieldKind.DECIMAL:
+            return f"random_decimal({self.field.precision}, {self.field.scale})"
+        if kind is FieldKind.BOOL:
+            return "random.choice([True, False])"
+        if kind is FieldKind.DATE:
+            return "random_date()"
+        if kind is FieldKind.DATETIME:
+            return "random_datetime()"
+        if kind is FieldKind.TIME:
+            return "random_time()"
+        if kind is FieldKind.UUID:
+            return "random_uuid()"
+        if kind is FieldKind.JSON:
+            return '{"note": random_text(12), "count": random_int(1, 100)}'
+        if kind is FieldKind.ENUM:
+            return f"random.choice({list(self.field.choices)!r})"
+        raise AssertionError(kind)  # relations are made by their own factory
+
+    def same_value(self, left: str, right: str) -> str:
+        """An expression comparing two JSON values of this field for equality."""
+        kind = self.field.kind
+        if kind is FieldKind.DATETIME:
+            return f"same_instant({left}, {right})"
+        if kind is FieldKind.DECIMAL:
+            return f"same_decimal({left}, {right})"
+        return f"{left} == {right}"
+
+    @property
+    def changeable(self) -> bool:
+        """Whether the update test can give this field a new, different value."""
+        kind = self.field.kind
+        if kind is FieldKind.BOOL or kind is FieldKind.RELATION:
+            return False
+        return not (kind is FieldKind.ENUM and len(self.field.choices) < 2)

@@ -1,0 +1,450 @@
+"""Naming rules: which project and model names are allowed, and how a model is named.
+
+A project name becomes the Python package of the generated project, so it must be a
+lowercase identifier that is not a keyword, not path-like, and does not shadow a module
+the project imports (the standard library, its dependencies, its own `tests` and
+`migrations` folders).
+
+A model name is a PascalCase class name; every other name of the model derives from it:
+
+    Post      -> post, posts, /posts, PostCreate, PostUpdate, PostPublic, PostsPublic
+    BlogPost  -> blog_post, blog_posts, /blog-posts, ..., BlogPostsPublic
+    Category  -> category, categories, /categories, ..., CategoriesPublic
+    Person    -> person, people, /people, ..., PeoplePublic
+
+`check_model_name` refuses names that would not survive in the generated code (names
+the generated modules already import or define, module names the project already has,
+snake forms that are keywords), and `model_names` computes the derived names.
+"""
+
+import builtins
+import keyword
+import os
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib.machinery import PathFinder
+
+from .errors import InvalidNameError
+
+__all__ = [
+    "ModelNames",
+    "check_model_name",
+    "check_project_name",
+    "model_names",
+    "pluralize",
+    "snake_case",
+]
+
+_PROJECT_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+# Top-level modules a generated project imports or installs, whatever is installed here.
+PROJECT_DEPENDENCY_MODULES = frozenset(
+    {
+        "aiosqlite", "alembic", "anyio", "app", "asyncmy", "asyncpg", "fastapi",
+        "greenlet", "httpx", "migrations", "mypy", "psycopg", "pydantic",
+        "pydantic_core", "pydantic_settings", "pymysql", "pytest", "ruff",
+        "sqlalchemy", "starlette", "tests", "typing_extensions", "uvicorn",
+    }
+)  # fmt: skip
+
+
+# Soft keywords of every Python the generated project may run on (3.12 added `type`).
+_SOFT_KEYWORDS = frozenset({"_", "case", "match", "type"})
+
+
+def _shadows_module(name: str) -> bool:
+    """Whether an installed or standard module has this name (not the cwd's)."""
+    if name in sys.stdlib_module_names or name in PROJECT_DEPENDENCY_MODULES:
+        return True
+    here = {"", ".", os.getcwd()}
+    search_path = [entry for entry in sys.path if entry not in here]
+    try:
+        return PathFinder.find_spec(name, search_path) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def check_project_name(name: str) -> str:
+    """Return `name` if it can be a project (package) name, else InvalidNameError."""
+    if "/" in name or "\\" in name or name.startswith(".") or name in {"", ".", ".."}:
+        raise InvalidNameError(
+            f"invalid project name {name!r}: a name, not a path "
+            "(use --dest to choose where the project goes)"
+        )
+    if not _PROJECT_NAME.fullmatch(name):
+        raise InvalidNameError(
+            f"invalid project name {name!r}: must be a lowercase Python identifier "
+            "(a letter, then letters, digits or underscores)"
+        )
+    if keyword.iskeyword(name) or name in _SOFT_KEYWORDS:
+        raise InvalidNameError(f"invalid project name {name!r}: a Python keyword")
+    if _shadows_module(name):
+        raise InvalidNameError(
+            f"invalid project name {name!r}: would shadow the installed module "
+            f"{name!r}; pick another name"
+        )
+    return name
+
+
+# ---- pluralization ---------------------------------------------------------------
+
+_IRREGULAR_PLURALS = {
+    "child": "children", "foot": "feet", "goose": "geese", "man": "men",
+    "mouse": "mice", "ox": "oxen", "person": "people", "tooth": "teeth",
+    "woman": "women",
+}  # fmt: skip
+_UNCOUNTABLE = frozenset(
+    {
+        "aircraft", "data", "deer", "equipment", "feedback", "fish", "info",
+        "information", "media", "metadata", "news", "series", "sheep", "software",
+        "species",
+    }
+)  # fmt: skip
+_F_TO_VES = {
+    "calf": "calves", "elf": "elves", "half": "halves", "knife": "knives",
+    "leaf": "leaves", "life": "lives", "loaf": "loaves", "self": "selves",
+    "shelf": "shelves", "thief": "thieves", "wife": "wives", "wolf": "wolves",
+}  # fmt: skip
+_O_TO_OES = frozenset({"echo", "hero", "potato", "tomato", "torpedo", "veto"})
+_Z_DOUBLED = frozenset({"fez", "quiz", "whiz"})
+_CH_AS_K = frozenset({"epoch", "monarch", "stomach", "tech"})
+_VOWELS = frozenset("aeiou")
+_SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+
+
+def _plural_word(word: str) -> str:
+    if word in _UNCOUNTABLE:
+        return word
+    if word in _IRREGULAR_PLURALS:
+        return _IRREGULAR_PLURALS[word]
+    if word in _F_TO_VES:
+        return _F_TO_VES[word]
+    if word in _Z_DOUBLED:
+        return word + "zes"
+    if word in _CH_AS_K:
+        return word + "s"
+    if word.endswith("is") and len(word) > 2:
+        return word[:-2] + "es"
+    if word.endswith("y") and len(word) > 1 and word[-2] not in _VOWELS:
+        return word[:-1] + "ies"
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    if word in _O_TO_OES:
+        return word + "es"
+    return word + "s"
+
+
+def pluralize(word: str) -> str:
+    """The English plural of a lowercase snake_case name; only its last word changes.
+
+    Deterministic and rule-based: irregular nouns (person -> people), uncountable ones
+    kept as they are (news, data), -y after a consonant -> -ies, -s/-x/-z/-ch/-sh ->
+    +es, -is -> -es, a short list of -f/-fe -> -ves and -o -> -oes, else +s.
+    """
+    if not _SNAKE.fullmatch(word):
+        raise ValueError(f"not a lowercase snake_case name: {word!r}")
+    head, _, last = word.rpartition("_")
+    plural = _plural_word(last)
+    return f"{head}_{plural}" if head else plural
+
+
+# ---- model names -----------------------------------------------------------------
+
+_PASCAL_CASE = re.compile(r"[A-Z][A-Za-z0-9]*")
+_ACRONYM_BOUNDARY = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_WORD_BOUNDARY = re.compile(r"([a-z0-9])([A-Z])")
+
+# Names that the modules generated for a model (model, schemas, repository, router,
+# tests) import or use: a model of the same name would shadow them, or be shadowed.
+_STDLIB_NAMES = (
+    "Annotated", "Any", "AsyncIterator", "ClassVar", "Decimal", "Enum", "Generic",
+    "Iterator", "Literal", "Optional", "Self", "Sequence", "StrEnum", "TypeVar", "UTC",
+    "UUID", "Union",
+)  # fmt: skip
+_PYDANTIC_NAMES = (
+    "AwareDatetime", "BaseModel", "BaseSettings", "ConfigDict", "Field", "Json",
+    "SettingsConfigDict", "ValidationError",
+)  # fmt: skip
+_SQLALCHEMY_NAMES = (
+    "AsyncSession", "BigInteger", "Boolean", "CheckConstraint", "Column", "Date",
+    "DateTime", "DeclarativeBase", "Float", "ForeignKey", "Index", "Integer",
+    "IntegrityError", "JSON", "Mapped", "MetaData", "Numeric", "Select", "Session",
+    "String", "Table", "Text", "Time", "UniqueConstraint", "Uuid",
+)  # fmt: skip
+_FASTAPI_NAMES = (
+    "APIRouter", "ASGITransport", "AsyncClient", "Body", "Depends", "FastAPI",
+    "HTTPException", "JSONResponse", "Path", "Query", "Request", "Response",
+    "TestClient",
+)  # fmt: skip
+_GENERATED_CODE_NAMES = {
+    "Base": "the declarative base in db.py",
+    "Database": "the engines holder in db.py",
+    "UTCDateTime": "the datetime column type in db.py",
+    "SessionDep": "the session dependency in db.py",
+    "ReadSessionDep": "the read session dependency in db.py",
+    "Settings": "the settings class in config.py",
+    "Page": "the page type in schemas/pagination.py",
+    "ItemT": "the type variable in schemas/pagination.py",
+    "Health": "the health response in routers/health.py",
+    **dict.fromkeys(_STDLIB_NAMES, "the standard library"),
+    **dict.fromkeys(_PYDANTIC_NAMES, "Pydantic"),
+    **dict.fromkeys(_SQLALCHEMY_NAMES, "SQLAlchemy"),
+    **dict.fromkeys(_FASTAPI_NAMES, "FastAPI and its test clients"),
+}
+# Modules and packages the generated project already has (models, schemas and
+# repositories are named after the singular, routers and tests after the plural).
+_PROJECT_MODULES = frozenset(
+    {
+        "config", "conftest", "database", "db", "errors", "health", "main",
+        "migrations", "models", "pagination", "repositories", "routers", "schemas",
+        "tests",
+    }
+)  # fmt: skip
+# Field type names: a model called `Str` would read as a typo in `title:Str`.
+_FIELD_TYPE_NAMES = frozenset(
+    {
+        "bigint", "bool", "date", "datetime", "decimal", "enum", "float", "int",
+        "json", "str", "text", "time", "uuid",
+    }
+)  # fmt: skip
+# Local names the generated code already uses (fixtures, imports, module globals);
+# a model's variable name takes a trailing underscore instead of shadowing them.
+_TAKEN_VARIABLES = frozenset(
+    {
+        "app", "client", "connection", "database", "engine", "func", "request",
+        "response", "router", "select", "session", "settings", "status",
+    }
+)  # fmt: skip
+MAX_IDENTIFIER_LENGTH = 63  # PostgreSQL truncates longer names; MySQL allows 64
+
+
+@dataclass(frozen=True, slots=True)
+class ModelNames:
+    """Every name derived from a model's class name (shown for `BlogPost`)."""
+
+    class_name: str  # BlogPost
+    plural_class: str  # BlogPosts
+    snake: str  # blog_post
+    plural_snake: str  # blog_posts
+    table: str  # blog_posts
+    module: str  # blog_post: models/, schemas/ and repositories/ module stem
+    router_module: str  # blog_posts: routers/ module stem
+    url_prefix: str  # /blog-posts
+    tag: str  # blog-posts
+    create: str  # BlogPostCreate
+    update: str  # BlogPostUpdate
+    public: str  # BlogPostPublic
+    page: str  # BlogPostsPublic (NewsListPublic when the plural is the singular)
+    filters: str  # BlogPostFilters
+    repository: str  # BlogPostRepository
+    human: str  # blog post
+    human_plural: str  # blog posts
+    title: str  # Blog post
+    variable: str  # blog_post (status_ where `status` is taken in generated code)
+    plural_variable: str  # blog_posts (news_list when the plural is the singular)
+    id_param: str  # blog_post_id
+
+    @property
+    def read_handler(self) -> str:
+        return f"read_{self.snake}"
+
+    @property
+    def list_handler(self) -> str:
+        return f"read_{self.plural_variable.rstrip('_')}"
+
+    @property
+    def create_handler(self) -> str:
+        return f"create_{self.snake}"
+
+    @property
+    def update_handler(self) -> str:
+        return f"update_{self.snake}"
+
+    @property
+    def delete_handler(self) -> str:
+        return f"delete_{self.snake}"
+
+    @property
+    def factory(self) -> str:
+        """The test helper that inserts a row: create_random_blog_post."""
+        return f"create_random_{self.snake}"
+
+    def derived_class_names(self) -> frozenset[str]:
+        """Every class name this model brings into the generated code."""
+        return frozenset(
+            {
+                self.class_name,
+                self.create,
+                self.update,
+                self.public,
+                self.page,
+                self.filters,
+                self.repository,
+            }
+        )
+
+
+def _words(class_name: str) -> list[str]:
+    spaced = _ACRONYM_BOUNDARY.sub(r"\1_\2", class_name)
+    return _WORD_BOUNDARY.sub(r"\1_\2", spaced).split("_")
+
+
+def snake_case(class_name: str) -> str:
+    """BlogPost -> blog_post, HTTPLog -> http_log, Post2 -> post2."""
+    return "_".join(_words(class_name)).lower()
+
+
+def _is_acronym(word: str) -> bool:
+    return len(word) > 1 and word.isupper()
+
+
+def _plural_of_cased(word: str) -> str:
+    """Pluralize a class-name word, keeping its case: Box -> Boxes, URL -> URLs."""
+    plural = _plural_word(word.lower())
+    if plural.startswith(word.lower()):
+        return word + plural[len(word) :]
+    return plural.capitalize()
+
+
+def _require_pascal_case(name: str) -> None:
+    if not name.isascii() or not _PASCAL_CASE.fullmatch(name):
+        hint = ""
+        if _SNAKE.fullmatch(name):
+            suggestion = "".join(part.capitalize() for part in name.split("_"))
+            hint = f" (did you mean {suggestion!r}?)"
+        raise InvalidNameError(
+            f"invalid model name {name!r}: must be a PascalCase ASCII identifier: an "
+            f"uppercase letter, then letters and digits, e.g. Post or BlogPost{hint}"
+        )
+
+
+def model_names(class_name: str) -> ModelNames:
+    """All the derived names of a (PascalCase) model class name."""
+    _require_pascal_case(class_name)
+    words = _words(class_name)
+    snake = "_".join(words).lower()
+    plural_snake = pluralize(snake)
+    plural_class = "".join(words[:-1]) + _plural_of_cased(words[-1])
+    if plural_snake == snake:
+        page = f"{class_name}ListPublic"
+        plural_variable = f"{snake}_list"
+    else:
+        page = f"{plural_class}Public"
+        plural_variable = plural_snake
+    human_words = [word if _is_acronym(word) else word.lower() for word in words]
+    last = words[-1]
+    plural_last = (
+        _plural_of_cased(last) if _is_acronym(last) else pluralize(last.lower())
+    )
+    human = " ".join(human_words)
+    return ModelNames(
+        class_name=class_name,
+        plural_class=plural_class,
+        snake=snake,
+        plural_snake=plural_snake,
+        table=plural_snake,
+        module=snake,
+        router_module=plural_snake,
+        url_prefix="/" + plural_snake.replace("_", "-"),
+        tag=plural_snake.replace("_", "-"),
+        create=f"{class_name}Create",
+        update=f"{class_name}Update",
+        public=f"{class_name}Public",
+        page=page,
+        filters=f"{class_name}Filters",
+        repository=f"{class_name}Repository",
+        human=human,
+        human_plural=" ".join([*human_words[:-1], plural_last]),
+        title=human[0].upper() + human[1:],
+        variable=snake + "_" if snake in _TAKEN_VARIABLES else snake,
+        plural_variable=(
+            plural_variable + "_"
+            if plural_variable in _TAKEN_VARIABLES
+            else plural_variable
+        ),
+        id_param=f"{snake}_id",
+    )
+
+
+def _refuse(name: str, reason: str) -> InvalidNameError:
+    return InvalidNameError(f"invalid model name {name!r}: {reason}")
+
+
+def _check_alone(name: str) -> ModelNames:
+    if not name:
+        raise _refuse(name, "empty; a model name is a PascalCase identifier like Post")
+    if "/" in name or "\\" in name or "." in name:
+        raise _refuse(
+            name, "a class name, not a path (use --project to pick a project)"
+        )
+    _require_pascal_case(name)
+    if keyword.iskeyword(name):
+        raise _refuse(name, "a Python keyword")
+    if name in vars(builtins):
+        raise _refuse(name, "a Python builtin; the model would shadow it")
+    if name in _GENERATED_CODE_NAMES:
+        raise _refuse(
+            name,
+            "the generated code already uses this name "
+            f"(from {_GENERATED_CODE_NAMES[name]}); pick another name",
+        )
+    if name.lower() in _FIELD_TYPE_NAMES:
+        raise _refuse(name, f"reads like the field type {name.lower()!r}")
+    if re.fullmatch(r"Test([A-Z0-9].*)?", name):
+        raise _refuse(
+            name, "pytest would collect a class named Test... as a test class"
+        )
+    names = model_names(name)
+    for form, kind in ((names.snake, "snake_case"), (names.plural_snake, "plural")):
+        if keyword.iskeyword(form):
+            raise _refuse(
+                name,
+                f"its {kind} form {form!r} is a Python keyword, and the generated "
+                "code uses it as a module and variable name",
+            )
+    for form in (names.snake, names.plural_snake):
+        if form in _PROJECT_MODULES:
+            raise _refuse(
+                name,
+                f"its module name {form!r} is already taken in the generated project "
+                "(config, db, errors, main, models, schemas, repositories, routers, "
+                "health, pagination, tests, ...)",
+            )
+    if len(names.table) > MAX_IDENTIFIER_LENGTH:
+        raise _refuse(
+            name,
+            f"its table name {names.table!r} is longer than {MAX_IDENTIFIER_LENGTH} "
+            "characters (the PostgreSQL limit; MySQL allows 64)",
+        )
+    return names
+
+
+def check_model_name(name: str, *, known_models: Iterable[str] = ()) -> str:
+    """Return `name` if it can be a new model's class name, else raise InvalidNameError.
+
+    `known_models` are the project's existing models: the new one must not be one of
+    them, nor share a module, table or class name (e.g. `New` and `News` would both
+    use the table `news`; `UserPublic` would meet the schema of `User`).
+    """
+    names = _check_alone(name)
+    for known in sorted(set(known_models)):
+        if known == name:
+            raise _refuse(name, "a model of that name already exists in this project")
+        other = model_names(known)
+        if other.snake == names.snake:
+            raise _refuse(
+                name, f"its module name {names.snake!r} is the one of model {known}"
+            )
+        if other.table == names.table:
+            raise _refuse(
+                name, f"its table name {names.table!r} is the one of model {known}"
+            )
+        shared = names.derived_class_names() & other.derived_class_names()
+        if shared:
+            raise _refuse(
+                name,
+                f"would define {min(shared)}, which model {known} already defines",
+            )
+    return name
