@@ -136,7 +136,7 @@ def render_create_table_revision(
     message: str,
     now: datetime,
 ) -> str:
-    """A revision creating `table` and its indexes (and dropping them on downgrade)."""
+    """A revision creating `table` and its indexes (dropping the table on downgrade)."""
     from alembic.autogenerate import render_python_code
     from alembic.operations import ops
 
@@ -147,6 +147,8 @@ def render_create_table_revision(
             *(ops.CreateIndexOp.from_index(index) for index in indexes),
         ]
     )
+    # Dropping the table drops its indexes; MySQL refuses to drop an FK's index first.
+    downgrade = ops.DowngradeOps(ops=[ops.DropTableOp.from_table(table)])
     return _REVISION.format(
         message=message,
         revision=revision,
@@ -154,7 +156,7 @@ def render_create_table_revision(
         down_repr=repr(down_revision),
         created=now.strftime("%Y-%m-%d %H:%M:%S"),
         upgrade=_body(render_python_code(upgrade)),
-        downgrade=_body(render_python_code(upgrade.reverse())),
+        downgrade=_body(render_python_code(downgrade)),
     )
 
 

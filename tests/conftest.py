@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 
-from .matrix import REPO_ROOT, Combination
+from fastapi_db_scaffold.add_model import AddModelOptions, add_model
+
+from .matrix import MODELS, REPO_ROOT, Combination
 
 
 @pytest.fixture(scope="session")
 def generated_project(copie_session: Any) -> Callable[[Combination], Path]:
-    """Generate (once per session and worker) the project of a combination."""
+    """The project of a combination, given the matrix models (once per worker)."""
     cache: dict[Combination, Path] = {}
 
     def generate(combination: Combination) -> Path:
@@ -23,7 +25,12 @@ def generated_project(copie_session: Any) -> Callable[[Combination], Path]:
             )
             assert result.exit_code == 0, result.exception
             assert result.project_dir is not None
-            cache[combination] = Path(result.project_dir)
+            project = Path(result.project_dir)
+            for model, fields in MODELS:
+                add_model(
+                    AddModelOptions(project_dir=project, model=model, fields=fields)
+                )
+            cache[combination] = project
         return cache[combination]
 
     return generate

@@ -72,6 +72,34 @@ class Combination:
         return url
 
 
+# The models every matrix project is given: every field type, relations with each ON
+# DELETE behaviour (cascade, set-null, restrict), reserved SQL words (User, Order).
+MODELS: list[tuple[str, list[str]]] = [
+    ("User", ["email:str(120):unique", "name:str(80)", "bio:text:optional"]),
+    ("Category", ["name:str(50):unique:index", "position:int:default=0"]),
+    (
+        "Post",
+        [
+            "title:str(200):unique",
+            "body:text",
+            "views:int:index",
+            "reach:bigint:optional",
+            "rating:float",
+            "price:decimal(8,2)",
+            "published:bool:default=false",
+            "day:date",
+            "published_at:datetime:optional",
+            "reminder:time",
+            "key:uuid:unique",
+            "meta:json",
+            "status:enum(draft,published,archived):default=draft",
+            "author:User:cascade",
+            "category:Category:optional:set-null",
+        ],
+    ),
+    ("Order", ["number:int:unique", "customer:User", "total:decimal(10,2)"]),
+]
+
 COMBINATIONS = [
     Combination(engine, database, repository)
     for engine in ("async", "sync")
