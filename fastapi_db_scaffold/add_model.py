@@ -73,7 +73,13 @@ def plan_model(options: AddModelOptions, now: datetime | None = None) -> ChangeS
     project = find_project(options.project_dir)
     known = set(project.models)
     check_model_name(options.model, known_models=known)
-    fields = parse_fields(options.fields, known_models=known)
+    fields = parse_fields(options.fields, known_models=known | {options.model})
+    for field in fields:
+        if field.target == options.model:
+            raise FieldSpecError(
+                f'"{field.spec}": a model cannot refer to itself yet; use a plain '
+                f"{field.name}_id:int column, or a second model"
+            )
     names = model_names(options.model)
     targets = _relation_targets(project, sorted({f.target for f in fields if f.target}))
     codes = [

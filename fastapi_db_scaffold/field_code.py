@@ -328,6 +328,27 @@ class FieldCode:
             return f"same_decimal({left}, {right})"
         return f"{left} == {right}"
 
+    def invalid_values(self) -> list[str]:
+        """Python literals of JSON values the API must refuse with a 422."""
+        kind = self.field.kind
+        values: dict[FieldKind, list[str]] = {
+            FieldKind.STR: [f'"x" * {(self.field.length or 0) + 1}', "123"],
+            FieldKind.TEXT: ["123", "[]"],
+            FieldKind.INT: ['"many"', "2**31", "-(2**31) - 1", "1.5"],
+            FieldKind.BIGINT: ['"many"', "2**63"],
+            FieldKind.FLOAT: ['"much"', "[]"],
+            FieldKind.DECIMAL: ['"abc"', f'"{"9" * ((self.field.precision or 0) + 1)}"'],
+            FieldKind.BOOL: ['"maybe"', "[]"],
+            FieldKind.DATE: ['"2024-13-45"', '"yesterday"'],
+            FieldKind.DATETIME: ['"2024-01-01T00:00:00"', '"not a time"'],
+            FieldKind.TIME: ['"25:61"', '"noon"'],
+            FieldKind.UUID: ['"not-a-uuid"', "42"],
+            FieldKind.JSON: ["[1, 2]", '"text"'],
+            FieldKind.ENUM: ['"not-a-choice"', "1"],
+            FieldKind.RELATION: ["0", "2**31", '"one"'],
+        }
+        return values[kind]
+
     @property
     def changeable(self) -> bool:
         """Whether the update test can give this field a new, different value."""

@@ -48,6 +48,9 @@ class ModelContext:
             "filters": [f for f in fields if f.filterable],
             "ranges": [f for f in fields if f.range_filterable],
             "changeable": [f for f in fields if f.changeable],
+            "invalid_values": [
+                (f.column, value) for f in fields for value in f.invalid_values()
+            ],
             "sort_columns": sort_columns,
             "sort_parameters": [p for c in sort_columns for p in (c, f"-{c}")],
             "factory_imports": sorted(factories),
