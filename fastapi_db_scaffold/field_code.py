@@ -331,13 +331,14 @@ class FieldCode:
     def invalid_values(self) -> list[str]:
         """Python literals of JSON values the API must refuse with a 422."""
         kind = self.field.kind
+        too_many_digits = '"' + "9" * ((self.field.precision or 0) + 1) + '"'
         values: dict[FieldKind, list[str]] = {
             FieldKind.STR: [f'"x" * {(self.field.length or 0) + 1}', "123"],
             FieldKind.TEXT: ["123", "[]"],
             FieldKind.INT: ['"many"', "2**31", "-(2**31) - 1", "1.5"],
             FieldKind.BIGINT: ['"many"', "2**63"],
             FieldKind.FLOAT: ['"much"', "[]"],
-            FieldKind.DECIMAL: ['"abc"', f'"{"9" * ((self.field.precision or 0) + 1)}"'],
+            FieldKind.DECIMAL: ['"abc"', too_many_digits],
             FieldKind.BOOL: ['"maybe"', "[]"],
             FieldKind.DATE: ['"2024-13-45"', '"yesterday"'],
             FieldKind.DATETIME: ['"2024-01-01T00:00:00"', '"not a time"'],
