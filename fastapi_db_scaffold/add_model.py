@@ -15,7 +15,7 @@ from .changes import ChangeSet
 from .edits import insert_above_marker
 from .errors import FieldSpecError, ProjectError
 from .field_code import FieldCode, RelationTarget
-from .fields import parse_fields
+from .fields import parse_field, parse_fields
 from .formatting import format_python
 from .migrations import (
     current_head,
@@ -73,13 +73,14 @@ def plan_model(options: AddModelOptions, now: datetime | None = None) -> ChangeS
     project = find_project(options.project_dir)
     known = set(project.models)
     check_model_name(options.model, known_models=known)
-    fields = parse_fields(options.fields, known_models=known | {options.model})
-    for field in fields:
+    for spec in options.fields:
+        field = parse_field(spec)
         if field.target == options.model:
             raise FieldSpecError(
-                f'"{field.spec}": a model cannot refer to itself yet; use a plain '
+                f'"{spec}": a model cannot refer to itself yet; use a plain '
                 f"{field.name}_id:int column, or a second model"
             )
+    fields = parse_fields(options.fields, known_models=known)
     names = model_names(options.model)
     targets = _relation_targets(project, sorted({f.target for f in fields if f.target}))
     codes = [

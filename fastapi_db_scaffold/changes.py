@@ -53,9 +53,15 @@ class ChangeSet:
         if path in self._changes:
             return self._changes[path].after
         try:
-            return path.read_text(encoding="utf-8")
+            return path.read_bytes().decode("utf-8")
         except FileNotFoundError:
             raise ProjectError(f"{relative} is missing from the project") from None
+        except UnicodeDecodeError:
+            raise ProjectError(
+                f"{relative} is not UTF-8 text; cannot edit it"
+            ) from None
+        except OSError as exc:
+            raise ProjectError(f"cannot read {relative}: {exc.strerror}") from None
 
     def create(self, relative: str | Path, text: str) -> None:
         """Plan a new file; refuses to replace one that exists."""
@@ -103,8 +109,10 @@ class ChangeSet:
         write = write or _write_atomically
         created_dirs: list[Path] = []
         done: list[FileChange] = []
+        current: Path | None = None
         try:
             for change in self:
+                current = change.path
                 created_dirs.extend(_make_parents(change.path.parent))
                 write(change.path, change.after)
                 done.append(change)
@@ -117,8 +125,9 @@ class ChangeSet:
             for directory in reversed(created_dirs):
                 _remove_if_empty(directory)
             if isinstance(exc, OSError):
+                name = current or "a file"
                 raise ProjectError(
-                    f"could not write {exc.filename or 'a file'}: {exc.strerror}; "
+                    f"could not write {name}: {exc.strerror or exc}; "
                     "every file was put back as it was"
                 ) from None
             raise

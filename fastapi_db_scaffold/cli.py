@@ -28,8 +28,8 @@ from .scaffold import (
 
 __all__ = ["app", "main"]
 
-_out = Console(soft_wrap=True, highlight=False)
-_err = Console(stderr=True, soft_wrap=True, highlight=False)
+_out = Console(soft_wrap=True, highlight=False, emoji=False)
+_err = Console(stderr=True, soft_wrap=True, highlight=False, emoji=False)
 
 
 class _Commands(TyperGroup):

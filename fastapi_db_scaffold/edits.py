@@ -52,4 +52,5 @@ def insert_above_marker(
     while insert_at > 0 and not lines[insert_at - 1].strip():
         insert_at -= 1
     lines[insert_at:insert_at] = missing
-    return "\n".join(lines) + ("\n" if text.endswith("\n") or not text else "")
+    newline = "\r\n" if "\r\n" in text else "\n"
+    return newline.join(lines) + (newline if text.endswith("\n") or not text else "")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 from .errors import ProjectError
 from .field_code import FieldCode
@@ -82,10 +83,15 @@ def new_revision_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
+_TRUNCATE_SLUG_LENGTH = 40  # alembic.ini's truncate_slug_length
+
+
 def revision_filename(revision: str, message: str, now: datetime | None = None) -> str:
     """The file name alembic.ini's `file_template` would give this revision."""
     moment = now or datetime.now(UTC)
-    slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:40].rstrip("_")
+    slug = "_".join(re.findall(r"\w+", message)).lower()
+    if len(slug) > _TRUNCATE_SLUG_LENGTH:
+        slug = slug[:_TRUNCATE_SLUG_LENGTH].rsplit("_", 1)[0] + "_"
     return f"{moment:%Y_%m_%d_%H%M}-{revision}_{slug}.py"
 
 
@@ -107,7 +113,7 @@ Create Date: {created}
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import op{dialect_imports}
 
 revision: str = {revision!r}
 down_revision: str | Sequence[str] | None = {down_repr}
@@ -149,13 +155,16 @@ def render_create_table_revision(
     )
     # Dropping the table drops its indexes; MySQL refuses to drop an FK's index first.
     downgrade = ops.DowngradeOps(ops=[ops.DropTableOp.from_table(table)])
+    upgrade_code = _body(render_python_code(upgrade))
+    uses_mysql = "mysql." in upgrade_code
     return _REVISION.format(
+        dialect_imports="\nfrom sqlalchemy.dialects import mysql" if uses_mysql else "",
         message=message,
         revision=revision,
         down_revision=down_revision or "",
         down_repr=repr(down_revision),
         created=now.strftime("%Y-%m-%d %H:%M:%S"),
-        upgrade=_body(render_python_code(upgrade)),
+        upgrade=upgrade_code,
         downgrade=_body(render_python_code(downgrade)),
     )
 
@@ -168,7 +177,9 @@ def _column_type(code: FieldCode) -> sa.types.TypeEngine[Any]:
     if kind is FieldKind.DECIMAL:
         return sa.Numeric(field.precision, field.scale)
     if kind is FieldKind.DATETIME:
-        return sa.DateTime(timezone=True)
+        # Microseconds on MySQL too (its DATETIME keeps whole seconds).
+        precise = mysql.DATETIME(fsp=6)
+        return sa.DateTime(timezone=True).with_variant(precise, "mysql", "mariadb")
     if kind is FieldKind.ENUM:
         return sa.Enum(
             *field.choices,

@@ -185,8 +185,14 @@ _GENERATED_CODE_NAMES = {
     "SessionDep": "the session dependency in db.py",
     "ReadSessionDep": "the read session dependency in db.py",
     "Settings": "the settings class in config.py",
-    "Page": "the page type in schemas/pagination.py",
-    "ItemT": "the type variable in schemas/pagination.py",
+    "Page": "the page type in schemas/common.py",
+    "ItemT": "the type variable in schemas/common.py",
+    **dict.fromkeys(
+        ["Id", "Int32", "Int64", "FiniteFloat", "Text", "JsonObject", "TimeOfDay"],
+        "a validated type in schemas/common.py",
+    ),
+    "ErrorDetail": "the error body in errors.py",
+    "Responses": "the documented responses in errors.py",
     "Health": "the health response in routers/health.py",
     **dict.fromkeys(_STDLIB_NAMES, "the standard library"),
     **dict.fromkeys(_PYDANTIC_NAMES, "Pydantic"),
@@ -197,9 +203,9 @@ _GENERATED_CODE_NAMES = {
 # repositories are named after the singular, routers and tests after the plural).
 _PROJECT_MODULES = frozenset(
     {
-        "config", "conftest", "database", "db", "errors", "health", "main",
-        "migrations", "models", "pagination", "repositories", "routers", "schemas",
-        "tests",
+        "common", "config", "conftest", "database", "db", "errors", "factories",
+        "health", "main", "migrations", "models", "repositories", "routers",
+        "schemas", "tests",
     }
 )  # fmt: skip
 # Field type names: a model called `Str` would read as a typo in `title:Str`.
@@ -410,7 +416,7 @@ def _check_alone(name: str) -> ModelNames:
                 name,
                 f"its module name {form!r} is already taken in the generated project "
                 "(config, db, errors, main, models, schemas, repositories, routers, "
-                "health, pagination, tests, ...)",
+                "health, common, tests, ...)",
             )
     if len(names.table) > MAX_IDENTIFIER_LENGTH:
         raise _refuse(

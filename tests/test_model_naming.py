@@ -358,7 +358,7 @@ NOT_A_PATH = "a class name, not a path (use --project to pick a project)"
         (
             "Page",
             "the generated code already uses this name (from the page type in "
-            "schemas/pagination.py); pick another name",
+            "schemas/common.py); pick another name",
         ),
         (
             "Mapped",
@@ -393,7 +393,7 @@ NOT_A_PATH = "a class name, not a path (use --project to pick a project)"
             "Config",
             "its module name 'config' is already taken in the generated project "
             "(config, db, errors, main, models, schemas, repositories, routers, "
-            "health, pagination, tests, ...)",
+            "health, common, tests, ...)",
         ),
     ],
 )
@@ -422,7 +422,7 @@ def test_bad_model_names_are_refused_naming_the_rule(name: str, rule: str) -> No
         ("Errors", "module name 'errors'"),
         ("Error", "module name 'errors'"),
         ("Main", "module name 'main'"),
-        ("Pagination", "module name 'pagination'"),
+        ("Common", "module name 'common'"),
         ("Model", "module name 'models'"),
         ("Router", "module name 'routers'"),
         ("Migration", "module name 'migrations'"),
