@@ -55,8 +55,8 @@ _SA_TYPES: dict[FieldKind, str] = {
 }
 
 _SCHEMA_TYPES: dict[FieldKind, str] = {
-    FieldKind.STR: "str",
-    FieldKind.TEXT: "str",
+    FieldKind.STR: "Text",
+    FieldKind.TEXT: "Text",
     FieldKind.INT: "Int32",
     FieldKind.BIGINT: "Int64",
     FieldKind.FLOAT: "FiniteFloat",
@@ -64,10 +64,21 @@ _SCHEMA_TYPES: dict[FieldKind, str] = {
     FieldKind.BOOL: "bool",
     FieldKind.DATE: "date",
     FieldKind.DATETIME: "AwareDatetime",
-    FieldKind.TIME: "time",
+    FieldKind.TIME: "TimeOfDay",
     FieldKind.UUID: "UUID",
-    FieldKind.JSON: "dict[str, Any]",
+    FieldKind.JSON: "JsonObject",
     FieldKind.RELATION: "Id",
+}
+
+# Types of schemas/common.py (validated beyond what the annotation alone says).
+_COMMON_TYPES = {
+    "Int32",
+    "Int64",
+    "FiniteFloat",
+    "Id",
+    "Text",
+    "TimeOfDay",
+    "JsonObject",
 }
 
 _VALUE_IMPORTS: dict[FieldKind, tuple[str, str]] = {
@@ -149,7 +160,7 @@ class FieldCode:
         if kind is FieldKind.DECIMAL:
             return f"Numeric({self.field.precision}, {self.field.scale})"
         if kind is FieldKind.DATETIME:
-            return "UTCDateTime()"
+            return "UTCDateTime(precise=True)"
         if kind is FieldKind.ENUM:
             values = ", ".join(f'"{c}"' for c in self.field.choices)
             longest = max(len(c) for c in self.field.choices)
@@ -219,7 +230,7 @@ class FieldCode:
             imports.add(f"..models.{self.model.module}", self.enum_alias)
             return self.enum_alias
         base = _SCHEMA_TYPES[kind]
-        if base in {"Int32", "Int64", "FiniteFloat", "Id"}:
+        if base in _COMMON_TYPES:
             imports.add(".common", base)
         elif base == "AwareDatetime":
             imports.add("pydantic", "AwareDatetime")
@@ -228,7 +239,7 @@ class FieldCode:
         if kind is FieldKind.STR:
             imports.add("typing", "Annotated")
             imports.add("pydantic", "Field")
-            return f"Annotated[str, Field(max_length={self.field.length})]"
+            return f"Annotated[Text, Field(max_length={self.field.length})]"
         if kind is FieldKind.DECIMAL:
             imports.add("typing", "Annotated")
             imports.add("pydantic", "Field")
@@ -247,6 +258,9 @@ class FieldCode:
             annotation = self.enum_alias
         elif kind is FieldKind.RELATION:
             annotation = "int"
+        elif kind is FieldKind.TIME:
+            imports.add(".common", "TimeOfDay")
+            annotation = "TimeOfDay"
         else:
             if kind in _VALUE_IMPORTS:
                 imports.add(*_VALUE_IMPORTS[kind])
@@ -283,8 +297,9 @@ class FieldCode:
         if kind in (FieldKind.STR, FieldKind.TEXT):
             imports.add("typing", "Annotated")
             imports.add("pydantic", "Field")
+            imports.add(".common", "Text")
             limit = self.field.length if kind is FieldKind.STR else 10_000
-            return f"Annotated[str, Field(max_length={limit})]"
+            return f"Annotated[Text, Field(max_length={limit})]"
         return self.schema_type(imports)
 
     # ---- test data ---------------------------------------------------------------
@@ -294,7 +309,7 @@ class FieldCode:
         if kind is FieldKind.STR:
             return f"random_text({self.field.length})"
         if kind is FieldKind.TEXT:
-            return '"Some text: " + random_text(24)'
+            return '"Some text, ✓ 🎉: " + random_text(24)'
         if kind is FieldKind.INT:
             return "random_int()"
         if kind is FieldKind.BIGINT:
@@ -333,8 +348,12 @@ class FieldCode:
         kind = self.field.kind
         too_many_digits = '"' + "9" * ((self.field.precision or 0) + 1) + '"'
         values: dict[FieldKind, list[str]] = {
-            FieldKind.STR: [f'"x" * {(self.field.length or 0) + 1}', "123"],
-            FieldKind.TEXT: ["123", "[]"],
+            FieldKind.STR: [
+                f'"x" * {(self.field.length or 0) + 1}',
+                "123",
+                '"a\\x00b"',
+            ],
+            FieldKind.TEXT: ["123", "[]", '"a\\x00b"'],
             FieldKind.INT: ['"many"', "2**31", "-(2**31) - 1", "1.5"],
             FieldKind.BIGINT: ['"many"', "2**63"],
             FieldKind.FLOAT: ['"much"', "[]"],
@@ -342,9 +361,9 @@ class FieldCode:
             FieldKind.BOOL: ['"maybe"', "[]"],
             FieldKind.DATE: ['"2024-13-45"', '"yesterday"'],
             FieldKind.DATETIME: ['"2024-01-01T00:00:00"', '"not a time"'],
-            FieldKind.TIME: ['"25:61"', '"noon"'],
+            FieldKind.TIME: ['"25:61"', '"noon"', '"12:00:00+02:00"'],
             FieldKind.UUID: ['"not-a-uuid"', "42"],
-            FieldKind.JSON: ["[1, 2]", '"text"'],
+            FieldKind.JSON: ["[1, 2]", '"text"', '{"a": "b\\x00"}'],
             FieldKind.ENUM: ['"not-a-choice"', "1"],
             FieldKind.RELATION: ["0", "2**31", '"one"'],
         }

@@ -44,6 +44,7 @@ class ModelContext:
             "relations": [f for f in fields if f.is_relation],
             "required": [f for f in fields if not f.optional and not f.has_default],
             "not_null": [f for f in fields if not f.optional],
+            "texts": [f for f in fields if f.kind in ("str", "text")],
             "unique": [f for f in fields if f.field.unique],
             "filters": [f for f in fields if f.filterable],
             "ranges": [f for f in fields if f.range_filterable],

@@ -1,0 +1,102 @@
+"""A generated project's app served for real: uvicorn in a subprocess on a fresh DB.
+
+`serve(project, combination, tmp_path)` migrates a fresh database (PostgreSQL/MariaDB
+through the combination's server, or a SQLite file), starts `uvicorn <pkg>.main:app`
+on a free port with the current interpreter, waits for `/health`, yields a `LiveApp`
+and stops the server afterwards. Tests talk to it over HTTP, as clients would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2
+
+from .matrix import Combination, fresh_database, output_of, project_env, run_in_project
+
+
+@dataclass(frozen=True)
+class LiveApp:
+    base_url: str
+    database_url: str
+    process: subprocess.Popen[str]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_until_healthy(base_url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx2.get(f"{base_url}/health", timeout=2).status_code == 200:
+                return
+        except httpx2.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{base_url}/health did not answer 200 in {timeout}s")
+        time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def start_server(
+    project: Path, package: str, database_url: str, **settings: str
+) -> Iterator[LiveApp]:
+    """uvicorn serving the project's app against `database_url` (already migrated)."""
+    port = free_port()
+    env = project_env(DATABASE_URL=database_url, **settings)
+    log = project / f"uvicorn-{port}.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                f"{package}.main:app",
+                "--port",
+                str(port),
+            ],
+            cwd=project,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            try:
+                wait_until_healthy(base_url)
+            except TimeoutError as exc:
+                raise AssertionError(f"{exc}\n{log.read_text()}") from None
+            yield LiveApp(base_url, database_url, process)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@contextlib.contextmanager
+def serve(
+    project: Path, combination: Combination, tmp_path: Path, **settings: str
+) -> Iterator[LiveApp]:
+    """A fresh migrated database and the app serving it."""
+    with fresh_database(combination, tmp_path) as url:
+        migrate = run_in_project(
+            project, "alembic", "upgrade", "head", env=project_env(DATABASE_URL=url)
+        )
+        assert migrate.returncode == 0, output_of(migrate)
+        with start_server(project, combination.project_name, url, **settings) as app:
+            yield app
