@@ -49,7 +49,6 @@ _SA_TYPES: dict[FieldKind, str] = {
     FieldKind.FLOAT: "Double",
     FieldKind.BOOL: "Boolean",
     FieldKind.DATE: "Date",
-    FieldKind.TIME: "Time",
     FieldKind.UUID: "Uuid",
     FieldKind.JSON: "JSON",
 }
@@ -161,6 +160,8 @@ class FieldCode:
             return f"Numeric({self.field.precision}, {self.field.scale})"
         if kind is FieldKind.DATETIME:
             return "UTCDateTime(precise=True)"
+        if kind is FieldKind.TIME:
+            return "PreciseTime()"
         if kind is FieldKind.ENUM:
             values = ", ".join(f'"{c}"' for c in self.field.choices)
             longest = max(len(c) for c in self.field.choices)
@@ -202,6 +203,8 @@ class FieldCode:
         kind = self.field.kind
         if kind is FieldKind.DATETIME:
             imports.add("..db", "UTCDateTime")
+        elif kind is FieldKind.TIME:
+            imports.add("..db", "PreciseTime")
         else:
             imports.add("sqlalchemy", self.sa_type.split("(")[0])
         if kind is not FieldKind.ENUM and self.field.python_import:
@@ -339,8 +342,6 @@ class FieldCode:
         kind = self.field.kind
         if kind is FieldKind.DATETIME:
             return f"same_instant({left}, {right})"
-        if kind is FieldKind.DECIMAL:
-            return f"same_decimal({left}, {right})"
         return f"{left} == {right}"
 
     def invalid_values(self) -> list[str]:

@@ -180,6 +180,8 @@ def _column_type(code: FieldCode) -> sa.types.TypeEngine[Any]:
         # Microseconds on MySQL too (its DATETIME keeps whole seconds).
         precise = mysql.DATETIME(fsp=6)
         return sa.DateTime(timezone=True).with_variant(precise, "mysql", "mariadb")
+    if kind is FieldKind.TIME:
+        return sa.Time().with_variant(mysql.TIME(fsp=6), "mysql", "mariadb")
     if kind is FieldKind.ENUM:
         return sa.Enum(
             *field.choices,
@@ -194,7 +196,6 @@ def _column_type(code: FieldCode) -> sa.types.TypeEngine[Any]:
         FieldKind.FLOAT: sa.Double,
         FieldKind.BOOL: sa.Boolean,
         FieldKind.DATE: sa.Date,
-        FieldKind.TIME: sa.Time,
         FieldKind.UUID: sa.Uuid,
         FieldKind.JSON: sa.JSON,
         FieldKind.RELATION: sa.Integer,
