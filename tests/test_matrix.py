@@ -37,6 +37,7 @@ def test_project_test_suite(
     result = run_in_project(project, "pytest", "-q", "-p", "no:cacheprovider", env=env)
     assert result.returncode == 0, output_of(result)
     assert " passed" in result.stdout and " skipped" not in result.stdout, result.stdout
+    assert "Unhandled" not in result.stdout, result.stdout  # e.g. a thread's exception
 
 
 @pytest.mark.parametrize("combination", matrix_params())
