@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .changes import ChangeSet
 from .edits import insert_above_marker
-from .errors import FieldSpecError, ProjectError
+from .errors import FieldSpecError
 from .field_code import FieldCode, RelationTarget
 from .fields import parse_field, parse_fields
 from .formatting import format_python
@@ -177,7 +177,3 @@ def add_model(options: AddModelOptions) -> ChangeSet:
     if not options.dry_run:
         changes.apply()
     return changes
-
-
-def describe_failure(exc: OSError) -> ProjectError:
-    return ProjectError(f"could not write the model: {exc}")

@@ -80,15 +80,6 @@ _COMMON_TYPES = {
     "JsonObject",
 }
 
-_VALUE_IMPORTS: dict[FieldKind, tuple[str, str]] = {
-    FieldKind.DECIMAL: ("decimal", "Decimal"),
-    FieldKind.DATE: ("datetime", "date"),
-    FieldKind.DATETIME: ("datetime", "datetime"),
-    FieldKind.TIME: ("datetime", "time"),
-    FieldKind.UUID: ("uuid", "UUID"),
-    FieldKind.JSON: ("typing", "Any"),
-}
-
 
 _CONSTRUCTED = {FieldKind.DECIMAL, FieldKind.UUID}
 
@@ -136,6 +127,11 @@ class FieldCode:
     @property
     def enum_literal(self) -> str:
         return "Literal[{}]".format(", ".join(f'"{c}"' for c in self.field.choices))
+
+    @property
+    def _value_import(self) -> tuple[str, str] | None:
+        """The import of the value's Python type (enums are Literal aliases here)."""
+        return None if self.field.kind is FieldKind.ENUM else self.field.python_import
 
     # ---- model -------------------------------------------------------------------
     @property
@@ -218,8 +214,9 @@ class FieldCode:
     def default_code(self, imports: Imports) -> str:
         """The default as a Python expression of the value type."""
         kind = self.field.kind
-        if kind in _VALUE_IMPORTS:
-            module, name = _VALUE_IMPORTS[kind]
+        value_import = self._value_import
+        if value_import is not None:
+            module, name = value_import
             imports.add(module, name)
             constructor = name if kind in _CONSTRUCTED else f"{name}.fromisoformat"
             return f'{constructor}("{self.field.default_text}")'
@@ -237,8 +234,8 @@ class FieldCode:
             imports.add(".common", base)
         elif base == "AwareDatetime":
             imports.add("pydantic", "AwareDatetime")
-        elif kind in _VALUE_IMPORTS:
-            imports.add(*_VALUE_IMPORTS[kind])
+        elif self._value_import is not None:
+            imports.add(*self._value_import)
         if kind is FieldKind.STR:
             imports.add("typing", "Annotated")
             imports.add("pydantic", "Field")
@@ -265,8 +262,8 @@ class FieldCode:
             imports.add(".common", "TimeOfDay")
             annotation = "TimeOfDay"
         else:
-            if kind in _VALUE_IMPORTS:
-                imports.add(*_VALUE_IMPORTS[kind])
+            if self._value_import is not None:
+                imports.add(*self._value_import)
             annotation = self.field.python_type
         return self._nullable(annotation)
 
