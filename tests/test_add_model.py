@@ -9,18 +9,16 @@ leave the project byte-for-byte as it was (`tree_digest` before and after).
 
 import ast
 import errno
-import hashlib
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from fastapi_db_scaffold.add_model import (
     FACTORY_MARKER,
@@ -30,10 +28,11 @@ from fastapi_db_scaffold.add_model import (
     AddModelOptions,
     plan_model,
 )
-from fastapi_db_scaffold.cli import app
 from fastapi_db_scaffold.edits import insert_above_marker
 from fastapi_db_scaffold.errors import ProjectError
 from fastapi_db_scaffold.scaffold import NewProjectOptions, create_project
+
+from .cli_support import invoke, run_module, tree_digest
 
 USER_FIELDS = ["email:str(120):unique", "name:str"]
 POST_FIELDS = ["title:str", "author:User:cascade"]
@@ -45,37 +44,6 @@ TWO_HEADS = (
     "error: the migration history has 2 heads ({}, {}); merge them first "
     "(alembic merge heads) so a new revision has one parent"
 )
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args))
-
-
-def run_module(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run `python -m fastapi_db_scaffold ARGS` in `cwd`, no terminal on stdin."""
-    return subprocess.run(
-        [sys.executable, "-m", "fastapi_db_scaffold", *args],
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "NO_COLOR": "1"},
-        check=False,
-    )
-
-
-def tree_digest(root: Path) -> dict[str, str]:
-    """Every path under `root`: a hash of a file's bytes (or "dir"), and its mode."""
-    tree = {}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        mode = f"{path.stat().st_mode:o}"
-        if path.is_dir():
-            tree[rel] = f"dir {mode}"
-        else:
-            tree[rel] = f"{hashlib.sha256(path.read_bytes()).hexdigest()} {mode}"
-    return tree
 
 
 def changed_paths(

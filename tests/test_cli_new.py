@@ -5,9 +5,7 @@ Driven mostly through Typer's CliRunner; a few runs go through a real subprocess
 no traceback, which modules `--help` imports.
 """
 
-import hashlib
 import itertools
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,10 +13,10 @@ from typing import Any
 
 import pytest
 import yaml
-from typer.testing import CliRunner, Result
 
 from fastapi_db_scaffold import __version__, scaffold
-from fastapi_db_scaffold.cli import app
+
+from .cli_support import invoke, run_module, tree_digest
 
 NOT_AN_IDENTIFIER = (
     "must be a lowercase Python identifier "
@@ -30,43 +28,10 @@ NOT_EMPTY = (
 )
 
 
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(app, list(args))
-
-
-def run_module(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run `python -m fastapi_db_scaffold ARGS` with no terminal on stdin."""
-    return subprocess.run(
-        [sys.executable, "-m", "fastapi_db_scaffold", *args],
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "NO_COLOR": "1", **(env or {})},
-        check=False,
-    )
-
-
 def answers(project: Path) -> dict[str, Any]:
     loaded = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert isinstance(loaded, dict)
     return {key: value for key, value in loaded.items() if not key.startswith("_")}
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    """Every path under `root` with a hash of its content (or "dir"), and its mode."""
-    tree = {}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if path.is_dir():
-            tree[rel] = f"dir {path.stat().st_mode:o}"
-        else:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            tree[rel] = f"{digest} {path.stat().st_mode:o}"
-    return tree
 
 
 def assert_one_error_line(stderr: str, expected: str) -> None:
@@ -189,13 +154,13 @@ def test_pretend_lists_the_files_and_writes_nothing(tmp_path: Path) -> None:
 
 def test_pretend_with_force_marks_the_files_it_would_replace(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("mine\n")
-    before = snapshot(tmp_path)
+    before = tree_digest(tmp_path)
     result = invoke(
         "new", "demo", "--dest", str(tmp_path), "--force", "--pretend", "-y"
     )
     assert result.exit_code == 0, result.output
     assert "README.md (replaced)" in result.stdout
-    assert snapshot(tmp_path) == before
+    assert tree_digest(tmp_path) == before
 
 
 def test_force_writes_only_the_templates_files(tmp_path: Path) -> None:
@@ -249,12 +214,12 @@ def test_non_empty_destination_without_force_is_refused_untouched(
     (dest / "sub").mkdir(parents=True)
     (dest / "README.md").write_text("mine\n")
     (dest / "sub" / "data.bin").write_bytes(bytes(range(256)))
-    before = snapshot(tmp_path)
+    before = tree_digest(tmp_path)
     result = invoke("new", "demo", "--dest", str(dest), "--yes")
     assert result.exit_code == 1
     assert result.stdout == ""
     assert_one_error_line(result.stderr, NOT_EMPTY.format(dest=dest))
-    assert snapshot(tmp_path) == before
+    assert tree_digest(tmp_path) == before
 
 
 def test_pretend_into_a_non_empty_destination_is_refused_too(tmp_path: Path) -> None:
@@ -299,7 +264,7 @@ def test_force_refuses_when_a_file_is_where_the_template_needs_a_directory(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "migrations").write_text("not a directory\n")
-    before = snapshot(tmp_path)
+    before = tree_digest(tmp_path)
     result = invoke("new", "demo", "--dest", str(tmp_path), "--force", "--yes")
     assert result.exit_code == 1
     assert_one_error_line(
@@ -307,7 +272,7 @@ def test_force_refuses_when_a_file_is_where_the_template_needs_a_directory(
         f"error: cannot write {tmp_path / 'migrations'}: "
         "a file of that name is in the way",
     )
-    assert snapshot(tmp_path) == before
+    assert tree_digest(tmp_path) == before
 
 
 def test_force_does_not_write_through_symbolic_links(tmp_path: Path) -> None:
@@ -420,7 +385,7 @@ def test_a_write_failure_with_force_restores_the_directory(
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "conftest.py").write_text("# mine\n")
     (tmp_path / "notes.txt").write_text("keep\n")
-    before = snapshot(tmp_path)
+    before = tree_digest(tmp_path)
     real_copy = scaffold.shutil.copy2
     copied: list[str] = []
 
@@ -436,7 +401,7 @@ def test_a_write_failure_with_force_restores_the_directory(
     assert result.stderr.startswith("error: cannot write ")
     assert len(result.stderr.splitlines()) == 1
     assert any(path.endswith("README.md") for path in copied)
-    assert snapshot(tmp_path) == before
+    assert tree_digest(tmp_path) == before
 
 
 # ---- real processes ------------------------------------------------------------------
