@@ -9,11 +9,12 @@ with their scale) on every database, SQLite included.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,19 @@ HOSTILE_REQUESTS: list[tuple[str, str, dict[str, Any] | None]] = [
 ]
 
 
+@contextlib.contextmanager
+def served_client(
+    generate: Generate, combination: Combination, tmp_path: Path
+) -> Iterator[httpx2.Client]:
+    """An HTTP client on the combination's app, served on a fresh database."""
+    combination.server_url()  # skips, saying why, before generating anything
+    with (
+        serve(generate(combination), combination, tmp_path) as app,
+        httpx2.Client(base_url=app.base_url, timeout=20) as client,
+    ):
+        yield client
+
+
 def _valid_post(client: httpx2.Client) -> dict[str, Any]:
     user = client.post("/users", json={"email": "owner@example.com", "name": "Owner"})
     assert user.status_code == 201, user.text
@@ -149,12 +163,7 @@ def _valid_post(client: httpx2.Client) -> dict[str, Any]:
 def test_hostile_requests_get_a_4xx_never_a_5xx(
     generated_project: Generate, combination: Combination, tmp_path: Path
 ) -> None:
-    combination.server_url()
-    project = generated_project(combination)
-    with (
-        serve(project, combination, tmp_path) as app,
-        httpx2.Client(base_url=app.base_url, timeout=20) as client,
-    ):
+    with served_client(generated_project, combination, tmp_path) as client:
         valid = _valid_post(client)
         assert client.post("/posts", json=valid).status_code == 201
         answers = {}
@@ -182,12 +191,7 @@ FIDELITY_COMBINATIONS = _params(
 def test_values_round_trip_exactly(
     generated_project: Generate, combination: Combination, tmp_path: Path
 ) -> None:
-    combination.server_url()
-    project = generated_project(combination)
-    with (
-        serve(project, combination, tmp_path) as app,
-        httpx2.Client(base_url=app.base_url, timeout=20) as client,
-    ):
+    with served_client(generated_project, combination, tmp_path) as client:
         post = {
             **_valid_post(client),
             "title": "Grüße, 世界 🎉🚀",
