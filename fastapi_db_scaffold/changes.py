@@ -42,7 +42,11 @@ class ChangeSet:
     _changes: dict[Path, FileChange] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[FileChange]:
-        return iter(self._changes.values())
+        """New files first, then edits of existing ones, each in planning order."""
+        changes = list(self._changes.values())
+        return iter(
+            [c for c in changes if c.is_new] + [c for c in changes if not c.is_new]
+        )
 
     def __len__(self) -> int:
         return len(self._changes)

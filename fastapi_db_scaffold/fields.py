@@ -2,15 +2,8 @@
 
     argument                           meaning
     ---------------------------------  -----------------------------------------------
-    title:str   title:str(200)         String(N); N is 255 unless given, 10000 at most
-    body:text                          Text (no length; cannot be unique or indexed)
-    views:int   views:bigint           Integer (32-bit), BigInteger (64-bit)
-    ratio:float                        Float
-    price:decimal   price:decimal(P,S) Numeric(P,S); (10,2) unless given
-    published:bool                     Boolean
-    day:date  at:datetime  at:time     Date, timezone-aware DateTime, Time
-    key:uuid  extra:json               Uuid, JSON
-    status:enum(draft,published)       an enum of identifier values
+    title:str(200)                     a type from `field_types.FIELD_TYPES`, with its
+                                       (...) arguments when it takes any
     author:User                        many-to-one: column author_id -> the User table
     ...:unique  ...:index              a unique constraint, an index
     ...:optional                       nullable, may be omitted
@@ -22,107 +15,45 @@ come the modifiers, separated by `:`. `default=` takes the REST of the argument 
 value, so it comes last: `at:time:index:default=12:30:00` (a value containing a
 `:unique`, `:index`, ... segment is refused as ambiguous).
 
-Nothing here renders code: a `Field` carries the parsed facts (and the Python type of
-its values) for the renderers. Every refusal is a FieldSpecError naming the argument.
+This module knows the syntax; what a type accepts (arguments, defaults, indexes) is
+asked of its entry in the type table. Nothing here renders code. Every refusal is a
+FieldSpecError naming the argument.
 """
 
 import difflib
 import keyword
-import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from decimal import Decimal, localcontext
-from enum import StrEnum
-from uuid import UUID
+from functools import cached_property
 
 from .errors import FieldSpecError
+from .field_types import (
+    DEFAULT_DECIMAL,
+    DEFAULT_STR_LENGTH,
+    FIELD_TYPES,
+    MAX_DECIMAL_PRECISION,
+    MAX_DECIMAL_SCALE,
+    MAX_INDEXED_STR_LENGTH,
+    MAX_STR_LENGTH,
+    MAX_STR_TOTAL,
+    RELATION,
+    Arguments,
+    DefaultError,
+    DefaultValue,
+    FieldType,
+    TypeArguments,
+    known_types_text,
+)
 
 __all__ = [
-    "DEFAULT_DECIMAL",
-    "DEFAULT_STR_LENGTH",
-    "INT_RANGES",
-    "MAX_DECIMAL_PRECISION",
-    "MAX_DECIMAL_SCALE",
-    "MAX_INDEXED_STR_LENGTH",
     "MAX_NAME_LENGTH",
-    "MAX_STR_LENGTH",
-    "MAX_STR_TOTAL",
-    "DefaultValue",
     "Field",
-    "FieldKind",
     "parse_field",
     "parse_fields",
 ]
 
-
-class FieldKind(StrEnum):
-    STR = "str"
-    TEXT = "text"
-    INT = "int"
-    BIGINT = "bigint"
-    FLOAT = "float"
-    DECIMAL = "decimal"
-    BOOL = "bool"
-    DATE = "date"
-    DATETIME = "datetime"
-    TIME = "time"
-    UUID = "uuid"
-    JSON = "json"
-    ENUM = "enum"
-    RELATION = "relation"
-
-
-DefaultValue = str | int | float | Decimal | bool | date | datetime | time | UUID | None
-_Parser = Callable[[str], date | time]
-
-DEFAULT_STR_LENGTH = 255
-# MySQL limits a row to 65,535 bytes and utf8mb4 takes up to 4 bytes a character
-# (16,383 characters for a lone column): one str is at most 10,000 characters, all the
-# str fields of a model together at most 16,000; longer text belongs in `text`.
-MAX_STR_LENGTH = 10_000
-MAX_STR_TOTAL = 16_000
-# InnoDB index keys are at most 3,072 bytes: 768 utf8mb4 characters.
-MAX_INDEXED_STR_LENGTH = 768
-DEFAULT_DECIMAL = (10, 2)
-MAX_DECIMAL_PRECISION = 65  # MySQL's maximum (PostgreSQL allows more)
-MAX_DECIMAL_SCALE = 30  # MySQL's maximum
 MAX_NAME_LENGTH = 63  # PostgreSQL truncates longer identifiers
-INT_RANGES = {
-    FieldKind.INT: (-(2**31), 2**31 - 1),
-    FieldKind.BIGINT: (-(2**63), 2**63 - 1),
-}
-
-_PYTHON_TYPES = {
-    FieldKind.STR: "str",
-    FieldKind.TEXT: "str",
-    FieldKind.INT: "int",
-    FieldKind.BIGINT: "int",
-    FieldKind.FLOAT: "float",
-    FieldKind.DECIMAL: "Decimal",
-    FieldKind.BOOL: "bool",
-    FieldKind.DATE: "date",
-    FieldKind.DATETIME: "datetime",
-    FieldKind.TIME: "time",
-    FieldKind.UUID: "UUID",
-    FieldKind.JSON: "dict[str, Any]",
-    FieldKind.RELATION: "int",
-}
-_PYTHON_IMPORTS = {
-    FieldKind.DECIMAL: ("decimal", "Decimal"),
-    FieldKind.DATE: ("datetime", "date"),
-    FieldKind.DATETIME: ("datetime", "datetime"),
-    FieldKind.TIME: ("datetime", "time"),
-    FieldKind.UUID: ("uuid", "UUID"),
-    FieldKind.JSON: ("typing", "Any"),
-    FieldKind.ENUM: ("typing", "Literal"),
-}
-_NUMERIC = frozenset(
-    {FieldKind.INT, FieldKind.BIGINT, FieldKind.FLOAT, FieldKind.DECIMAL}
-)
-_TEMPORAL = frozenset({FieldKind.DATE, FieldKind.DATETIME, FieldKind.TIME})
-_UNINDEXABLE = frozenset({FieldKind.TEXT, FieldKind.JSON})
 
 _ON_DELETE = {"cascade": "CASCADE", "set-null": "SET NULL"}
 _FLAGS = ("unique", "index", "optional", "cascade", "set-null")
@@ -134,11 +65,7 @@ _MODIFIER_HINTS = {
     "setnull": "set-null",
     "uniq": "unique",
 }
-_KNOWN_TYPES = (
-    "str, str(N), text, int, bigint, float, decimal, decimal(P,S), bool, date, "
-    "datetime, time, uuid, json, enum(a,b,...), or a model name such as User"
-)
-_SIMPLE_KINDS = frozenset(FieldKind) - {FieldKind.RELATION}
+_TYPE_NAMES = frozenset(FIELD_TYPES) - {RELATION}
 # SQLAlchemy type names that are not ours in another case (Text, DateTime, ... are).
 _SQLALCHEMY_TYPES = {
     "BigInteger": "bigint",
@@ -155,14 +82,6 @@ _FIELD_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 _MODEL_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")
 _TYPE = re.compile(r"(?P<base>[A-Za-z][A-Za-z0-9_]*)(?:\((?P<args>[^()]*)\))?")
 _ENUM_VALUE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-_INT = re.compile(r"[+-]?[0-9]+")
-_FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_TIME = re.compile(r"[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?")
-_DATETIME = re.compile(
-    rf"{_DATE.pattern}[T ]{_TIME.pattern}(?:Z|[+-][0-9]{{2}}:[0-9]{{2}})?"
-)
-_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 _PYDANTIC_ATTRIBUTES = (
     "construct", "copy", "dict", "fields", "from_orm", "json", "parse_file",
@@ -186,6 +105,10 @@ _RESERVED_NAMES = {
         "next `Mapped[date]` in the class); try e.g. 'day' or 'start_date'",
     ),
     **dict.fromkeys(
+        ("mapped_column", "relationship"),
+        "a name the generated model class body calls for every column",
+    ),
+    **dict.fromkeys(
         ("limit", "offset", "sort"),
         "the list endpoint's query parameters are limit, offset and sort",
     ),
@@ -205,20 +128,20 @@ _ENUM_RESERVED = frozenset(name for name in dir(str) if not name.startswith("_")
 class _TypeFacts:
     """What the type part of an argument says."""
 
-    kind: FieldKind
-    length: int | None = None
-    precision: int | None = None
-    scale: int | None = None
-    choices: tuple[str, ...] = ()
+    kind: str
+    arguments: TypeArguments = TypeArguments()
     target: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Field:
-    """One parsed FIELD argument; `spec` is the argument as typed."""
+    """One parsed FIELD argument; `spec` is the argument as typed.
+
+    `kind` names its entry in `field_types.FIELD_TYPES` ("str", ..., "relation").
+    """
 
     name: str
-    kind: FieldKind
+    kind: str
     spec: str = ""
     length: int | None = None  # str only
     precision: int | None = None  # decimal only
@@ -232,6 +155,14 @@ class Field:
     default_text: str | None = None  # the raw text after `default=`
     on_delete: str | None = None  # relation only: None, "CASCADE" or "SET NULL"
 
+    @cached_property
+    def type(self) -> FieldType:
+        return FIELD_TYPES[self.kind]
+
+    @property
+    def arguments(self) -> TypeArguments:
+        return TypeArguments(self.length, self.precision, self.scale, self.choices)
+
     @property
     def column_name(self) -> str:
         """The database column: `author_id` for the relation `author`."""
@@ -239,40 +170,16 @@ class Field:
 
     @property
     def is_relation(self) -> bool:
-        return self.kind is FieldKind.RELATION
-
-    @property
-    def is_numeric(self) -> bool:
-        return self.kind in _NUMERIC
-
-    @property
-    def is_range_filterable(self) -> bool:
-        """Gets `min_<name>` / `max_<name>` list filters (numbers, dates, times)."""
-        return self.kind in _NUMERIC or self.kind in _TEMPORAL
-
-    @property
-    def is_filterable(self) -> bool:
-        """Gets an exact-match list filter (on `column_name`); JSON does not."""
-        return self.kind is not FieldKind.JSON
+        return self.kind == RELATION
 
     @property
     def has_default(self) -> bool:
         return self.default_text is not None
 
     @property
-    def python_type(self) -> str:
-        """The Python type of the column's values, as written in an annotation.
-
-        A relation is its `<name>_id` column (int); an enum is a Literal of its choices.
-        """
-        if self.kind is FieldKind.ENUM:
-            return "Literal[{}]".format(", ".join(f'"{c}"' for c in self.choices))
-        return _PYTHON_TYPES[self.kind]
-
-    @property
-    def python_import(self) -> tuple[str, str] | None:
-        """The import `python_type` needs as (module, name), e.g. ("uuid", "UUID")."""
-        return _PYTHON_IMPORTS.get(self.kind)
+    def varchar_length(self) -> int:
+        """Characters of the row this field's VARCHAR takes on MySQL (0: none)."""
+        return self.type.varchar_length(self.arguments)
 
 
 def _error(spec: str, problem: str) -> FieldSpecError:
@@ -337,32 +244,17 @@ def _int_argument(spec: str, text: str, what: str, example: str) -> int:
 
 
 def _parse_type(spec: str, type_text: str) -> _TypeFacts:
+    known = known_types_text()
     if not type_text:
-        raise _error(spec, f"missing type; known: {_KNOWN_TYPES}")
+        raise _error(spec, f"missing type; known: {known}")
     match = _TYPE.fullmatch(type_text)
     if match is None:
-        raise _error(spec, f"unknown type {type_text!r}; known: {_KNOWN_TYPES}")
+        raise _error(spec, f"unknown type {type_text!r}; known: {known}")
     base, args = match["base"], match["args"]
-    if base == "str":
-        length = DEFAULT_STR_LENGTH
-        if args is not None:
-            length = _int_argument(spec, args, "str length", "str(200)")
-        if not 1 <= length <= MAX_STR_LENGTH:
-            raise _error(
-                spec,
-                f"str length must be between 1 and {MAX_STR_LENGTH} "
-                "(MySQL row size limit); use text for longer strings",
-            )
-        return _TypeFacts(FieldKind.STR, length=length)
-    if base == "decimal":
-        return _parse_decimal_type(spec, args)
-    if base == "enum":
-        return _TypeFacts(FieldKind.ENUM, choices=_parse_choices(spec, args))
-    if base in _SIMPLE_KINDS:
-        if args is not None:
-            raise _error(spec, f"type {base!r} takes no arguments")
-        return _TypeFacts(FieldKind(base))
-    if base.lower() in _SIMPLE_KINDS:
+    entry = FIELD_TYPES.get(base) if base in _TYPE_NAMES else None
+    if entry is not None:
+        return _TypeFacts(base, _parse_arguments(spec, entry, args))
+    if base.lower() in _TYPE_NAMES:
         raise _error(
             spec,
             f"unknown type {type_text!r}: type names are lowercase "
@@ -372,15 +264,41 @@ def _parse_type(spec: str, type_text: str) -> _TypeFacts:
         raise _error(
             spec,
             f"unknown type {type_text!r} (did you mean {_SQLALCHEMY_TYPES[base]!r}?); "
-            f"known: {_KNOWN_TYPES}",
+            f"known: {known}",
         )
     if _MODEL_NAME.fullmatch(base) and args is None:
-        return _TypeFacts(FieldKind.RELATION, target=base)
-    hint = _did_you_mean(base, _SIMPLE_KINDS - {FieldKind.ENUM})
-    raise _error(spec, f"unknown type {type_text!r}{hint}; known: {_KNOWN_TYPES}")
+        return _TypeFacts(RELATION, target=base)
+    hint = _did_you_mean(base, _TYPE_NAMES)
+    raise _error(spec, f"unknown type {type_text!r}{hint}; known: {known}")
 
 
-def _parse_decimal_type(spec: str, args: str | None) -> _TypeFacts:
+def _parse_arguments(spec: str, entry: FieldType, args: str | None) -> TypeArguments:
+    shape = entry.arguments
+    if shape is Arguments.LENGTH:
+        return TypeArguments(length=_parse_length(spec, args))
+    if shape is Arguments.PRECISION_SCALE:
+        return _parse_precision_scale(spec, args)
+    if shape is Arguments.CHOICES:
+        return TypeArguments(choices=_parse_choices(spec, args))
+    if args is not None:
+        raise _error(spec, f"type {entry.name!r} takes no arguments")
+    return TypeArguments()
+
+
+def _parse_length(spec: str, args: str | None) -> int:
+    length = DEFAULT_STR_LENGTH
+    if args is not None:
+        length = _int_argument(spec, args, "str length", "str(200)")
+    if not 1 <= length <= MAX_STR_LENGTH:
+        raise _error(
+            spec,
+            f"str length must be between 1 and {MAX_STR_LENGTH} "
+            "(MySQL row size limit); use text for longer strings",
+        )
+    return length
+
+
+def _parse_precision_scale(spec: str, args: str | None) -> TypeArguments:
     precision, scale = DEFAULT_DECIMAL
     if args is not None:
         parts = args.split(",")
@@ -404,7 +322,7 @@ def _parse_decimal_type(spec: str, args: str | None) -> _TypeFacts:
             f"decimal scale must be between 0 and the precision ({precision}), "
             f"and at most {MAX_DECIMAL_SCALE} (MySQL's maximum)",
         )
-    return _TypeFacts(FieldKind.DECIMAL, precision=precision, scale=scale)
+    return TypeArguments(precision=precision, scale=scale)
 
 
 def _parse_choices(spec: str, args: str | None) -> tuple[str, ...]:
@@ -479,8 +397,8 @@ def _parse_modifiers(spec: str, text: str | None) -> tuple[list[str], str | None
 
 
 def _check_modifiers(spec: str, facts: _TypeFacts, flags: list[str]) -> None:
-    kind = facts.kind
-    if kind is not FieldKind.RELATION:
+    entry = FIELD_TYPES[facts.kind]
+    if facts.kind != RELATION:
         for flag in ("cascade", "set-null"):
             if flag in flags:
                 raise _error(
@@ -499,13 +417,9 @@ def _check_modifiers(spec: str, facts: _TypeFacts, flags: list[str]) -> None:
     for flag in ("unique", "index"):
         if flag not in flags:
             continue
-        if kind in _UNINDEXABLE:
-            raise _error(
-                spec,
-                f"{kind} cannot be {flag}: MySQL cannot index TEXT/JSON columns "
-                "(use str(N) for a short unique or indexed string)",
-            )
-        length = facts.length
+        if entry.unindexable:
+            raise _error(spec, f"{entry.name} cannot be {flag}: {entry.unindexable}")
+        length = facts.arguments.length
         if length is not None and length > MAX_INDEXED_STR_LENGTH:
             raise _error(
                 spec,
@@ -514,102 +428,14 @@ def _check_modifiers(spec: str, facts: _TypeFacts, flags: list[str]) -> None:
             )
 
 
-def _bad_default(spec: str, text: str, expected: str) -> FieldSpecError:
-    return _error(spec, f"default {text!r} is not {expected}")
-
-
 def _parse_default(spec: str, facts: _TypeFacts, text: str) -> DefaultValue:
-    kind = facts.kind
-    if kind is FieldKind.RELATION:
-        raise _error(
-            spec,
-            "a relation cannot have a default (it would hard-code a row id that may "
-            "not exist in every database)",
-        )
-    if kind is FieldKind.JSON:
-        raise _error(
-            spec,
-            "json cannot have a default (databases differ on JSON defaults; set the "
-            "value in code)",
-        )
-    if kind in (FieldKind.STR, FieldKind.TEXT):
-        length = facts.length
-        if length is not None and len(text) > length:
-            raise _error(
-                spec, f"default is {len(text)} characters, longer than str({length})"
-            )
-        return text
-    if kind in INT_RANGES:
-        if not _INT.fullmatch(text):
-            raise _bad_default(spec, text, "a whole number")
-        value = int(text)
-        low, high = INT_RANGES[kind]
-        if not low <= value <= high:
-            raise _error(
-                spec, f"default {text} is out of range for {kind} ({low}..{high})"
-            )
-        return value
-    if kind is FieldKind.FLOAT:
-        if not _FLOAT.fullmatch(text) or not math.isfinite(float(text)):
-            raise _bad_default(spec, text, "a finite number")
-        return float(text)
-    if kind is FieldKind.DECIMAL:
-        return _parse_decimal_default(spec, facts, text)
-    if kind is FieldKind.BOOL:
-        if text.lower() not in ("true", "false"):
-            raise _bad_default(spec, text, "a bool (true or false)")
-        return text.lower() == "true"
-    if kind is FieldKind.ENUM:
-        if text not in facts.choices:
-            choices = ", ".join(facts.choices)
-            raise _error(spec, f"default {text!r} is not one of {choices}")
-        return text
-    if kind is FieldKind.UUID:
-        if not _UUID.fullmatch(text):
-            raise _bad_default(spec, text, "a UUID (8-4-4-4-12 hexadecimal digits)")
-        return UUID(text)
-    return _parse_temporal_default(spec, kind, text)
-
-
-def _parse_decimal_default(spec: str, facts: _TypeFacts, text: str) -> Decimal:
-    precision, scale = facts.precision or 0, facts.scale or 0
-    if not _FLOAT.fullmatch(text):
-        raise _bad_default(spec, text, "a decimal number")
-    value = Decimal(text)
-    with localcontext(prec=2 * MAX_DECIMAL_PRECISION):
-        fits = abs(value) < Decimal(10) ** (precision - scale)
-        exact = fits and value == value.quantize(Decimal(1).scaleb(-scale))
-    if not exact:
-        raise _error(
-            spec,
-            f"default {text} does not fit decimal({precision},{scale}) "
-            f"({precision - scale} digits before the point, {scale} after)",
-        )
-    return value
-
-
-_TEMPORAL_FORMATS: dict[FieldKind, tuple[re.Pattern[str], _Parser, str]] = {
-    FieldKind.DATE: (_DATE, date.fromisoformat, "2024-05-17"),
-    FieldKind.TIME: (_TIME, time.fromisoformat, "12:30 or 12:30:00"),
-    FieldKind.DATETIME: (_DATETIME, datetime.fromisoformat, "2024-05-17T12:30:00Z"),
-}
-
-
-def _parse_temporal_default(spec: str, kind: FieldKind, text: str) -> date | time:
-    pattern, parse, example = _TEMPORAL_FORMATS[kind]
+    entry = FIELD_TYPES[facts.kind]
+    if entry.parse_default is None:
+        raise _error(spec, entry.no_default or f"{entry.name} cannot have a default")
     try:
-        value = parse(text) if pattern.fullmatch(text) else None
-    except ValueError:  # a 13th month, a 25th hour...
-        value = None
-    if value is None:
-        raise _bad_default(spec, text, f"an ISO {kind} (e.g. {example})")
-    if isinstance(value, datetime) and value.tzinfo is None:
-        raise _error(
-            spec,
-            f"default {text!r} has no timezone: datetimes are timezone-aware "
-            "(add Z or an offset such as +02:00)",
-        )
-    return value
+        return entry.parse_default(text, facts.arguments)
+    except DefaultError as error:
+        raise _error(spec, str(error)) from None
 
 
 def parse_field(spec: str) -> Field:
@@ -620,13 +446,13 @@ def parse_field(spec: str) -> Field:
     _check_field_name(spec, name)
     type_text, modifier_text = _split_type(spec, rest)
     facts = _parse_type(spec, type_text)
-    if facts.kind is FieldKind.RELATION and name.endswith("_id"):
+    if facts.kind == RELATION and name.endswith("_id"):
         raise _error(
             spec,
             "name the relation after the object, not its column: "
             f"{name.removesuffix('_id')}:{facts.target} makes the column {name}",
         )
-    column = f"{name}_id" if facts.kind is FieldKind.RELATION else name
+    column = f"{name}_id" if facts.kind == RELATION else name
     if len(column) > MAX_NAME_LENGTH:
         raise _error(
             spec,
@@ -642,10 +468,10 @@ def parse_field(spec: str) -> Field:
         name=name,
         kind=facts.kind,
         spec=spec,
-        length=facts.length,
-        precision=facts.precision,
-        scale=facts.scale,
-        choices=facts.choices,
+        length=facts.arguments.length,
+        precision=facts.arguments.precision,
+        scale=facts.arguments.scale,
+        choices=facts.arguments.choices,
         target=facts.target,
         unique="unique" in flags,
         index="index" in flags,
@@ -656,18 +482,27 @@ def parse_field(spec: str) -> Field:
     )
 
 
-def parse_fields(specs: Iterable[str], known_models: Iterable[str]) -> list[Field]:
+def parse_fields(
+    specs: Iterable[str], known_models: Iterable[str], *, model: str | None = None
+) -> list[Field]:
     """Parse every FIELD argument and check them together.
 
     Names and columns must be unique across the fields (`author:User` takes both
-    `author` and `author_id`), relation targets must be models of the project, and
-    the str fields together must fit a MySQL row. Zero fields is fine: the model then
-    has only id, created_at and updated_at.
+    `author` and `author_id`), relation targets must be models of the project (other
+    than `model`, the one the fields belong to), and the string fields together must
+    fit a MySQL row. Zero fields is fine: the model then has only id, created_at and
+    updated_at.
     """
     known = set(known_models)
     fields = [parse_field(spec) for spec in specs]
     taken: dict[str, Field] = {}
     for field in fields:
+        if model is not None and field.target == model:
+            raise _error(
+                field.spec,
+                "a model cannot refer to itself yet; use a plain "
+                f"{field.name}_id:int column, or a second model",
+            )
         for name in dict.fromkeys((field.name, field.column_name)):
             other = taken.get(name)
             if other is not None:
@@ -681,10 +516,11 @@ def parse_fields(specs: Iterable[str], known_models: Iterable[str]) -> list[Fiel
                 field.spec,
                 f"no model {field.target!r} in this project (known: {listed})",
             )
-    total = sum(field.length or 0 for field in fields if field.kind is FieldKind.STR)
+    total = sum(field.varchar_length for field in fields)
     if total > MAX_STR_TOTAL:
         raise FieldSpecError(
-            f"the str fields add up to {total} characters, more than {MAX_STR_TOTAL} "
+            f"the string fields add up to {total} characters, more than "
+            f"{MAX_STR_TOTAL} "
             "(a MySQL row holds 65,535 bytes, up to 4 a character); use text for "
             "long strings"
         )

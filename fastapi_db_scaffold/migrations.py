@@ -2,7 +2,9 @@
 
 Revisions are read with `ast` (the files are never imported): `revision` and
 `down_revision` of each file give the heads. A new model's revision goes on top of the
-single head; several heads are refused (merge them first).
+single head; several heads are refused (merge them first). Constraint names follow the
+naming convention of the project's own `db.py`, read the same way; column types come
+from the type table.
 """
 
 from __future__ import annotations
@@ -16,15 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
 
 from .errors import ProjectError
-from .field_code import FieldCode
-from .fields import FieldKind
+from .spec import FieldSpec
 
 __all__ = [
     "current_head",
     "model_table",
+    "naming_convention",
     "new_revision_id",
     "render_create_table_revision",
     "revision_filename",
@@ -95,13 +96,23 @@ def revision_filename(revision: str, message: str, now: datetime | None = None) 
     return f"{moment:%Y_%m_%d_%H%M}-{revision}_{slug}.py"
 
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+def naming_convention(db_module: Path) -> dict[str, str]:
+    """The `NAMING_CONVENTION` dict of the project's `db.py`, read without importing."""
+    try:
+        tree = ast.parse(db_module.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"cannot read {db_module.name}: {exc}") from None
+    convention = _assigned(tree, "NAMING_CONVENTION")
+    if not isinstance(convention, dict) or not all(
+        isinstance(key, str) and isinstance(value, str)
+        for key, value in convention.items()
+    ):
+        raise ProjectError(
+            f"{db_module} defines no NAMING_CONVENTION dict of strings; the new "
+            "migration would not name its constraints like the models do"
+        )
+    return convention
+
 
 _REVISION = '''"""{message}
 
@@ -169,62 +180,31 @@ def render_create_table_revision(
     )
 
 
-def _column_type(code: FieldCode) -> sa.types.TypeEngine[Any]:
-    field = code.field
-    kind = field.kind
-    if kind is FieldKind.STR:
-        return sa.String(field.length)
-    if kind is FieldKind.DECIMAL:
-        return sa.Numeric(field.precision, field.scale)
-    if kind is FieldKind.DATETIME:
-        # Microseconds on MySQL too (its DATETIME keeps whole seconds).
-        precise = mysql.DATETIME(fsp=6)
-        return sa.DateTime(timezone=True).with_variant(precise, "mysql", "mariadb")
-    if kind is FieldKind.TIME:
-        return sa.Time().with_variant(mysql.TIME(fsp=6), "mysql", "mariadb")
-    if kind is FieldKind.ENUM:
-        return sa.Enum(
-            *field.choices,
-            name=f"{code.model.snake}_{field.name}",
-            native_enum=False,
-            length=max(len(choice) for choice in field.choices),
-        )
-    simple: dict[FieldKind, type[sa.types.TypeEngine[Any]]] = {
-        FieldKind.TEXT: sa.Text,
-        FieldKind.INT: sa.Integer,
-        FieldKind.BIGINT: sa.BigInteger,
-        FieldKind.FLOAT: sa.Double,
-        FieldKind.BOOL: sa.Boolean,
-        FieldKind.DATE: sa.Date,
-        FieldKind.UUID: sa.Uuid,
-        FieldKind.JSON: sa.JSON,
-        FieldKind.RELATION: sa.Integer,
-    }
-    return simple[kind]()
-
-
-def model_table(table_name: str, fields: list[FieldCode]) -> sa.Table:
+def model_table(
+    table_name: str, fields: tuple[FieldSpec, ...], convention: dict[str, str]
+) -> sa.Table:
     """The table a new model maps to, as its migration creates it."""
-    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    metadata = sa.MetaData(naming_convention=convention)
     columns: list[sa.Column[Any]] = [sa.Column("id", sa.Integer, primary_key=True)]
-    for code in fields:
-        field = code.field
+    for spec in fields:
+        field = spec.field
         arguments: list[sa.ForeignKey] = []
-        if code.target is not None:
-            target = code.target.model.table
+        if spec.target is not None:
+            target = spec.target.table
             if target not in metadata.tables:
                 sa.Table(
                     target, metadata, sa.Column("id", sa.Integer, primary_key=True)
                 )
             arguments.append(sa.ForeignKey(f"{target}.id", ondelete=field.on_delete))
+        column_type = field.type.migration(field.arguments, spec.enum_name)
         columns.append(
             sa.Column(
                 field.column_name,
-                _column_type(code),
+                column_type,
                 *arguments,
                 nullable=field.optional,
                 unique=field.unique or None,
-                index=(field.index or code.is_relation) or None,
+                index=(field.index or field.is_relation) or None,
             )
         )
     now = sa.text("CURRENT_TIMESTAMP")

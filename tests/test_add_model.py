@@ -20,16 +20,15 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from fastapi_db_scaffold.add_model import (
+from fastapi_db_scaffold.add_model import AddModelOptions, plan_model
+from fastapi_db_scaffold.edits import insert_above_marker
+from fastapi_db_scaffold.errors import ProjectError
+from fastapi_db_scaffold.resources import (
     FACTORY_MARKER,
     MODEL_MARKER,
     ROUTER_IMPORT_MARKER,
     ROUTER_INCLUDE_MARKER,
-    AddModelOptions,
-    plan_model,
 )
-from fastapi_db_scaffold.edits import insert_above_marker
-from fastapi_db_scaffold.errors import ProjectError
 from fastapi_db_scaffold.scaffold import NewProjectOptions, create_project
 
 from .cli_support import invoke, run_module, tree_digest
@@ -188,10 +187,10 @@ def test_add_model_writes_the_model_files_and_edits_the_registries(
         "  created demo/repositories/user.py",
         "  created demo/routers/users.py",
         "  created tests/test_users.py",
+        f"  created migrations/versions/{revision.name}",
         "  edited  demo/models/__init__.py",
         "  edited  demo/routers/__init__.py",
         "  edited  tests/factories.py",
-        f"  created migrations/versions/{revision.name}",
     ]
 
 
@@ -435,7 +434,8 @@ REFUSALS = [
         ["Post", "title:strng"],
         "\"title:strng\": unknown type 'strng' (did you mean 'str'?); known: str, "
         "str(N), text, int, bigint, float, decimal, decimal(P,S), bool, date, "
-        "datetime, time, uuid, json, enum(a,b,...), or a model name such as User",
+        "datetime, time, uuid, json, enum(a,b,...), email, url, or a model name such "
+        "as User",
     ),
     (
         ["Post", "title:str:uniq"],

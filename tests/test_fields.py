@@ -9,62 +9,62 @@ from uuid import UUID
 import pytest
 
 from fastapi_db_scaffold.errors import FieldSpecError, UsageError
+from fastapi_db_scaffold.field_types import FIELD_TYPES
 from fastapi_db_scaffold.fields import (
     Field,
-    FieldKind,
     parse_field,
     parse_fields,
 )
 
-K = FieldKind
 
-
-def field(spec: str, name: str, kind: FieldKind, **facts: Any) -> Field:
+def field(spec: str, name: str, kind: str, **facts: Any) -> Field:
     return Field(name=name, kind=kind, spec=spec, **facts)
 
 
 # ---- types -----------------------------------------------------------------------
 
 TYPES = [
-    ("title:str", field("title:str", "title", K.STR, length=255)),
-    ("title:str(200)", field("title:str(200)", "title", K.STR, length=200)),
-    ("code:str(1)", field("code:str(1)", "code", K.STR, length=1)),
-    ("blob:str(10000)", field("blob:str(10000)", "blob", K.STR, length=10000)),
-    ("body:text", field("body:text", "body", K.TEXT)),
-    ("views:int", field("views:int", "views", K.INT)),
-    ("views:bigint", field("views:bigint", "views", K.BIGINT)),
-    ("ratio:float", field("ratio:float", "ratio", K.FLOAT)),
+    ("title:str", field("title:str", "title", "str", length=255)),
+    ("title:str(200)", field("title:str(200)", "title", "str", length=200)),
+    ("code:str(1)", field("code:str(1)", "code", "str", length=1)),
+    ("blob:str(10000)", field("blob:str(10000)", "blob", "str", length=10000)),
+    ("body:text", field("body:text", "body", "text")),
+    ("views:int", field("views:int", "views", "int")),
+    ("views:bigint", field("views:bigint", "views", "bigint")),
+    ("ratio:float", field("ratio:float", "ratio", "float")),
     (
         "price:decimal",
-        field("price:decimal", "price", K.DECIMAL, precision=10, scale=2),
+        field("price:decimal", "price", "decimal", precision=10, scale=2),
     ),
     (
         "price:decimal(12,4)",
-        field("price:decimal(12,4)", "price", K.DECIMAL, precision=12, scale=4),
+        field("price:decimal(12,4)", "price", "decimal", precision=12, scale=4),
     ),
     (
         "price:decimal(5, 0)",
-        field("price:decimal(5, 0)", "price", K.DECIMAL, precision=5, scale=0),
+        field("price:decimal(5, 0)", "price", "decimal", precision=5, scale=0),
     ),
     (
         "big:decimal(65,30)",
-        field("big:decimal(65,30)", "big", K.DECIMAL, precision=65, scale=30),
+        field("big:decimal(65,30)", "big", "decimal", precision=65, scale=30),
     ),
-    ("published:bool", field("published:bool", "published", K.BOOL)),
-    ("birthday:date", field("birthday:date", "birthday", K.DATE)),
+    ("published:bool", field("published:bool", "published", "bool")),
+    ("birthday:date", field("birthday:date", "birthday", "date")),
     (
         "published_at:datetime",
-        field("published_at:datetime", "published_at", K.DATETIME),
+        field("published_at:datetime", "published_at", "datetime"),
     ),
-    ("opens:time", field("opens:time", "opens", K.TIME)),
-    ("token:uuid", field("token:uuid", "token", K.UUID)),
-    ("extra:json", field("extra:json", "extra", K.JSON)),
+    ("opens:time", field("opens:time", "opens", "time")),
+    ("token:uuid", field("token:uuid", "token", "uuid")),
+    ("contact:email", field("contact:email", "contact", "email")),
+    ("homepage:url", field("homepage:url", "homepage", "url")),
+    ("extra:json", field("extra:json", "extra", "json")),
     (
         "status:enum(draft,published)",
         field(
             "status:enum(draft,published)",
             "status",
-            K.ENUM,
+            "enum",
             choices=("draft", "published"),
         ),
     ),
@@ -73,19 +73,19 @@ TYPES = [
         field(
             "level:enum(low, Mid, HIGH_2)",
             "level",
-            K.ENUM,
+            "enum",
             choices=("low", "Mid", "HIGH_2"),
         ),
     ),
-    ("kind:enum(only)", field("kind:enum(only)", "kind", K.ENUM, choices=("only",))),
-    ("author:User", field("author:User", "author", K.RELATION, target="User")),
+    ("kind:enum(only)", field("kind:enum(only)", "kind", "enum", choices=("only",))),
+    ("author:User", field("author:User", "author", "relation", target="User")),
     (
         "post:BlogPost",
-        field("post:BlogPost", "post", K.RELATION, target="BlogPost"),
+        field("post:BlogPost", "post", "relation", target="BlogPost"),
     ),
-    ("log:HTTPLog", field("log:HTTPLog", "log", K.RELATION, target="HTTPLog")),
-    ("address2:str", field("address2:str", "address2", K.STR, length=255)),
-    ("type_code:str", field("type_code:str", "type_code", K.STR, length=255)),
+    ("log:HTTPLog", field("log:HTTPLog", "log", "relation", target="HTTPLog")),
+    ("address2:str", field("address2:str", "address2", "str", length=255)),
+    ("type_code:str", field("type_code:str", "type_code", "str", length=255)),
 ]
 
 
@@ -135,6 +135,10 @@ def test_modifiers(spec: str, facts: dict[str, Any]) -> None:
 
 PLUS_2 = timezone(timedelta(hours=2))
 DEFAULTS = [
+    ("contact:email:default=help@example.com", "help@example.com"),
+    ("contact:email:unique:default=a.b+c@sub.example.org", "a.b+c@sub.example.org"),
+    ("homepage:url:default=https://example.com/", "https://example.com/"),
+    ("homepage:url:default=http://h.example/a?b=c#d", "http://h.example/a?b=c#d"),
     ("title:str:default=hello", "hello"),
     ("title:str:default=", ""),
     ("title:str(5):default=hello", "hello"),
@@ -215,59 +219,51 @@ def test_no_default() -> None:
 # ---- derived facts ------------------------------------------------------------------
 
 PROPERTIES = [
-    # spec, column_name, numeric, range filterable, filterable, python_type, import
-    ("title:str", "title", False, False, True, "str", None),
-    ("body:text", "body", False, False, True, "str", None),
-    ("views:int", "views", True, True, True, "int", None),
-    ("views:bigint", "views", True, True, True, "int", None),
-    ("ratio:float", "ratio", True, True, True, "float", None),
-    ("price:decimal", "price", True, True, True, "Decimal", ("decimal", "Decimal")),
-    ("published:bool", "published", False, False, True, "bool", None),
-    ("day:date", "day", False, True, True, "date", ("datetime", "date")),
-    ("at:datetime", "at", False, True, True, "datetime", ("datetime", "datetime")),
-    ("opens:time", "opens", False, True, True, "time", ("datetime", "time")),
-    ("token:uuid", "token", False, False, True, "UUID", ("uuid", "UUID")),
-    ("extra:json", "extra", False, False, False, "dict[str, Any]", ("typing", "Any")),
-    (
-        "status:enum(draft,published)",
-        "status",
-        False,
-        False,
-        True,
-        'Literal["draft", "published"]',
-        ("typing", "Literal"),
-    ),
-    ("author:User", "author_id", False, False, True, "int", None),
+    # spec, column_name, range filterable, exact filter, sortable, python type
+    ("title:str", "title", False, True, True, "str"),
+    ("body:text", "body", False, True, True, "str"),
+    ("views:int", "views", True, True, True, "int"),
+    ("views:bigint", "views", True, True, True, "int"),
+    ("ratio:float", "ratio", True, True, True, "float"),
+    ("price:decimal", "price", True, True, True, "Decimal"),
+    ("published:bool", "published", False, True, True, "bool"),
+    ("day:date", "day", True, True, True, "date"),
+    ("at:datetime", "at", True, True, True, "datetime"),
+    ("opens:time", "opens", True, True, True, "time"),
+    ("token:uuid", "token", False, True, True, "UUID"),
+    ("extra:json", "extra", False, False, False, "dict[str, Any]"),
+    ("status:enum(draft,published)", "status", False, True, True, "{alias}"),
+    ("contact:email", "contact", False, True, True, "str"),
+    ("homepage:url", "homepage", False, True, True, "str"),
+    ("author:User", "author_id", False, True, True, "int"),
 ]
 
 
 @pytest.mark.parametrize(
-    ("spec", "column", "numeric", "ranged", "filterable", "python_type", "imported"),
+    ("spec", "column", "ranged", "filterable", "sortable", "python_type"),
     PROPERTIES,
     ids=[p[0] for p in PROPERTIES],
 )
 def test_derived_facts(
     spec: str,
     column: str,
-    numeric: bool,
     ranged: bool,
     filterable: bool,
+    sortable: bool,
     python_type: str,
-    imported: tuple[str, str] | None,
 ) -> None:
     parsed = parse_field(spec)
     assert parsed.column_name == column
-    assert parsed.is_relation is (parsed.kind is K.RELATION)
-    assert parsed.is_numeric is numeric
-    assert parsed.is_range_filterable is ranged
-    assert parsed.is_filterable is filterable
-    assert parsed.python_type == python_type
-    assert parsed.python_import == imported
+    assert parsed.is_relation is (parsed.kind == "relation")
+    assert parsed.type.range_filter is ranged
+    assert (parsed.type.filter is not None) is filterable
+    assert parsed.type.sortable is sortable
+    assert parsed.type.python == python_type
 
 
-def test_every_kind_is_covered_by_the_tables() -> None:
-    assert {parse_field(spec).kind for spec, *_ in PROPERTIES} == set(FieldKind)
-    assert {expected.kind for _, expected in TYPES} == set(FieldKind)
+def test_every_type_is_covered_by_the_tables() -> None:
+    assert {parse_field(spec).kind for spec, *_ in PROPERTIES} == set(FIELD_TYPES)
+    assert {expected.kind for _, expected in TYPES} == set(FIELD_TYPES)
 
 
 def test_fields_are_frozen() -> None:
@@ -280,7 +276,8 @@ def test_fields_are_frozen() -> None:
 
 KNOWN_TYPES = (
     "known: str, str(N), text, int, bigint, float, decimal, decimal(P,S), bool, "
-    "date, datetime, time, uuid, json, enum(a,b,...), or a model name such as User"
+    "date, datetime, time, uuid, json, enum(a,b,...), email, url, or a model name "
+    "such as User"
 )
 KNOWN_MODIFIERS = "known: unique, index, optional, default=VALUE, cascade, set-null"
 SNAKE = (
@@ -631,6 +628,14 @@ def test_refusals_name_the_argument_and_the_rule(spec: str, problem: str) -> Non
         ("at:datetime:default=2024-13-01T00:00Z", "ISO datetime"),
         ("opens:time:default=noon", "ISO time"),
         ("title:str:default=x:unique", "put it last"),
+        ("contact:email:default=nobody", "is not an e-mail address"),
+        ("contact:email:default=a@b", "is not an e-mail address"),
+        ("contact:email:default=a b@example.com", "is not an e-mail address"),
+        ("homepage:url:default=example.com", "is not an http(s) URL"),
+        ("homepage:url:default=ftp://example.com/", "is not an http(s) URL"),
+        ("homepage:url:unique", "768 characters"),
+        ("homepage:url:index", "768 characters"),
+        ("contact:email(200)", "takes no arguments"),
         ("title:str:default=x:set-null", "put it last"),
     ],
 )
@@ -655,10 +660,10 @@ def test_a_bad_field_is_a_usage_error_with_exit_code_2() -> None:
 def test_the_spec_example() -> None:
     specs = ["title:str(200)", "body:text", "published:bool", "author:User"]
     assert parse_fields(specs, {"User"}) == [
-        field("title:str(200)", "title", K.STR, length=200),
-        field("body:text", "body", K.TEXT),
-        field("published:bool", "published", K.BOOL),
-        field("author:User", "author", K.RELATION, target="User"),
+        field("title:str(200)", "title", "str", length=200),
+        field("body:text", "body", "text"),
+        field("published:bool", "published", "bool"),
+        field("author:User", "author", "relation", target="User"),
     ]
 
 
@@ -686,11 +691,13 @@ def test_every_type_at_once() -> None:
         "token:uuid:unique",
         "extra:json:optional",
         "status:enum(draft,published):default=draft",
+        "contact:email:unique",
+        "homepage:url:optional",
         "author:User:cascade",
         "editor:User:optional:set-null",
     ]
     parsed = parse_fields(specs, {"User", "Tag"})
-    assert [f.kind for f in parsed][:-1] == [k for k in FieldKind]
+    assert [f.kind for f in parsed][:-1] == list(FIELD_TYPES)
     assert [f.column_name for f in parsed][-2:] == ["author_id", "editor_id"]
 
 
@@ -745,12 +752,14 @@ def test_the_first_bad_argument_is_reported() -> None:
         parse_fields(["a:int", "b:strng", "c:nope"], set())
 
 
-def test_str_fields_must_fit_a_mysql_row() -> None:
+def test_string_fields_must_fit_a_mysql_row() -> None:
     assert len(parse_fields(["a:str(8000)", "b:str(8000)"], set())) == 2
+    with pytest.raises(FieldSpecError, match="add up to 16320 characters"):
+        parse_fields(["a:str(8000)", "b:str(8000)", "c:email"], set())
     with pytest.raises(FieldSpecError) as caught:
         parse_fields(["a:str(8000)", "b:str(8000)", "c:str"], set())
     assert str(caught.value) == (
-        "the str fields add up to 16255 characters, more than 16000 (a MySQL row "
+        "the string fields add up to 16255 characters, more than 16000 (a MySQL row "
         "holds 65,535 bytes, up to 4 a character); use text for long strings"
     )
 

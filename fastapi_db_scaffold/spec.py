@@ -1,0 +1,317 @@
+"""The model being generated, worked out once: the typed spec every snippet reads.
+
+`ModelSpec.build` takes the parsed fields and the project and computes every name and
+fact the snippets need (after Phoenix's `Mix.Phoenix.Schema`): the model's names, each
+field's code fragments from its entry in the type table, the lists the tests iterate
+over, and the sync/async spelling of the project (`Flavor`). Snippets only read it;
+nothing downstream re-derives a name or re-parses a field.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from functools import cached_property
+
+from .fields import Field
+from .naming import ModelNames, model_names
+from .project import Project
+
+__all__ = ["FieldSpec", "Flavor", "ModelSpec", "RelatedModel"]
+
+
+@dataclass(frozen=True)
+class Flavor:
+    """How sync and async projects spell the same code: the one place they differ."""
+
+    is_async: bool
+
+    @property
+    def async_(self) -> str:
+        """Before `def` and `with`: "async " or nothing."""
+        return "async " if self.is_async else ""
+
+    @property
+    def await_(self) -> str:
+        return "await " if self.is_async else ""
+
+    @property
+    def session(self) -> str:
+        return "AsyncSession" if self.is_async else "Session"
+
+    @property
+    def client(self) -> str:
+        """The test client of the app."""
+        return "AsyncClient" if self.is_async else "TestClient"
+
+    @property
+    def iterator(self) -> str:
+        """The return type of a generator fixture or dependency."""
+        return "AsyncIterator" if self.is_async else "Iterator"
+
+    @property
+    def connection(self) -> str:
+        return "AsyncConnection" if self.is_async else "Connection"
+
+
+@dataclass(frozen=True)
+class RelatedModel:
+    """The model a relation points at, as the project has it."""
+
+    names: ModelNames
+    table: str
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of the model, with the code the snippets paste for it."""
+
+    field: Field
+    owner: ModelNames
+    target: RelatedModel | None = None
+    shares_target: bool = False  # another relation of the model has the same target
+
+    # ---- facts -------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.field.name
+
+    @property
+    def column(self) -> str:
+        """The column (and API) name: `author_id` for the relation `author`."""
+        return self.field.column_name
+
+    @property
+    def optional(self) -> bool:
+        return self.field.optional
+
+    @property
+    def unique(self) -> bool:
+        return self.field.unique
+
+    @property
+    def has_default(self) -> bool:
+        return self.field.has_default
+
+    @property
+    def is_relation(self) -> bool:
+        return self.field.is_relation
+
+    @property
+    def is_enum(self) -> bool:
+        return bool(self.field.choices)
+
+    @property
+    def on_delete(self) -> str | None:
+        return self.field.on_delete
+
+    @property
+    def exact_filter(self) -> bool:
+        return self.field.type.filter is not None
+
+    @property
+    def range_filter(self) -> bool:
+        return self.field.type.range_filter
+
+    @property
+    def sortable(self) -> bool:
+        return self.field.type.sortable
+
+    @property
+    def changeable(self) -> bool:
+        entry = self.field.type
+        return entry.changeable and not (self.is_enum and len(self.field.choices) < 2)
+
+    @property
+    def is_text(self) -> bool:
+        return self.field.type.is_text
+
+    @property
+    def enum_alias(self) -> str:
+        """`PostStatus`: the Literal alias of an enum field, defined in the model."""
+        pascal = "".join(part.capitalize() for part in self.name.split("_"))
+        return f"{self.owner.class_name}{pascal}"
+
+    @property
+    def enum_name(self) -> str:
+        """The name SQLAlchemy gives an enum's type: `post_status`."""
+        return f"{self.owner.snake}_{self.name}"
+
+    @property
+    def enum_literal(self) -> str:
+        return "Literal[{}]".format(", ".join(f'"{c}"' for c in self.field.choices))
+
+    def _code(self, template: str) -> str:
+        field = self.field
+        return field.type.code(
+            template,
+            field.arguments,
+            alias=self.enum_alias,
+            enum_name=self.enum_name,
+            value=field.default,
+            text=field.default_text,
+        )
+
+    def _nullable(self, annotation: str) -> str:
+        return f"{annotation} | None" if self.optional else annotation
+
+    # ---- model -------------------------------------------------------------------
+    @property
+    def value_type(self) -> str:
+        """The Python type of the column's values (without `| None`)."""
+        return self._code(self.field.type.python)
+
+    @property
+    def mapped_type(self) -> str:
+        return self._nullable(self.value_type)
+
+    @property
+    def default_code(self) -> str:
+        return self._code(self.field.type.default_code)
+
+    @property
+    def column_arguments(self) -> list[str]:
+        """The arguments of the column's `mapped_column(...)`."""
+        arguments = [self._code(self.field.type.column)]
+        if self.target is not None:
+            on_delete = f', ondelete="{self.on_delete}"' if self.on_delete else ""
+            arguments.append(f'ForeignKey("{self.target.table}.id"{on_delete})')
+        if self.unique:
+            arguments.append("unique=True")
+        if self.field.index or self.is_relation:
+            arguments.append("index=True")
+        if self.has_default:
+            arguments.append(f"default={self.default_code}")
+        return arguments
+
+    @property
+    def relationship_arguments(self) -> list[str]:
+        """The arguments of a relation's `relationship(...)`."""
+        arguments = ['lazy="raise"']
+        if self.shares_target:
+            arguments.insert(0, f"foreign_keys=[{self.column}]")
+        return arguments
+
+    # ---- schemas -----------------------------------------------------------------
+    @property
+    def input_type(self) -> str:
+        """The validated type (bounded, aware, finite) of create and update bodies."""
+        return self._code(self.field.type.input)
+
+    @property
+    def output_type(self) -> str:
+        """The type in `<Model>Public` (plain: the values come from the database)."""
+        entry = self.field.type
+        return self._nullable(self._code(entry.output or entry.python))
+
+    @property
+    def filter_type(self) -> str:
+        return self._code(self.field.type.filter or self.field.type.input)
+
+    # ---- test data ---------------------------------------------------------------
+    @property
+    def sample(self) -> str:
+        """A Python expression of a fresh valid JSON value (unique where it matters).
+
+        A relation's value comes from its target's factory instead.
+        """
+        return self._code(self.field.type.sample)
+
+    @property
+    def invalid_values(self) -> list[str]:
+        """Python literals of JSON values the API must refuse with a 422."""
+        return [self._code(value) for value in self.field.type.invalid]
+
+    def same_value(self, left: str, right: str) -> str:
+        """An expression comparing two JSON values of this field for equality."""
+        return self.field.type.same_value.format(left=left, right=right)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything the snippets know about the model being generated."""
+
+    project: Project
+    names: ModelNames
+    fields: tuple[FieldSpec, ...]
+
+    @classmethod
+    def build(cls, project: Project, class_name: str, fields: list[Field]) -> ModelSpec:
+        """The spec of `class_name` with `fields`; relation targets are project models
+        (already checked to exist)."""
+        names = model_names(class_name)
+        targets = Counter(field.target for field in fields if field.target)
+        specs = []
+        for field in fields:
+            target = None
+            if field.target is not None:
+                existing = project.models[field.target]
+                target = RelatedModel(model_names(field.target), existing.table)
+            specs.append(
+                FieldSpec(
+                    field,
+                    names,
+                    target,
+                    shares_target=targets[field.target or ""] > 1,
+                )
+            )
+        return cls(project, names, tuple(specs))
+
+    @cached_property
+    def flavor(self) -> Flavor:
+        return Flavor(self.project.is_async)
+
+    @property
+    def relations(self) -> list[FieldSpec]:
+        return [f for f in self.fields if f.is_relation]
+
+    @property
+    def scalars(self) -> list[FieldSpec]:
+        return [f for f in self.fields if not f.is_relation]
+
+    @property
+    def enums(self) -> list[FieldSpec]:
+        return [f for f in self.fields if f.is_enum]
+
+    @property
+    def required(self) -> list[FieldSpec]:
+        """Fields a create body must carry."""
+        return [f for f in self.fields if not f.optional and not f.has_default]
+
+    @property
+    def not_null(self) -> list[FieldSpec]:
+        return [f for f in self.fields if not f.optional]
+
+    @property
+    def texts(self) -> list[FieldSpec]:
+        return [f for f in self.fields if f.is_text]
+
+    @property
+    def unique(self) -> list[FieldSpec]:
+        return [f for f in self.fields if f.unique]
+
+    @property
+    def exact_filters(self) -> list[FieldSpec]:
+        return [f for f in self.fields if f.exact_filter]
+
+    @property
+    def range_filters(self) -> list[FieldSpec]:
+        return [f for f in self.fields if f.range_filter]
+
+    @property
+    def changeable(self) -> list[FieldSpec]:
+        return [f for f in self.fields if f.changeable]
+
+    @property
+    def sort_columns(self) -> list[str]:
+        sortable = [f.column for f in self.fields if f.sortable]
+        return ["id", *sortable, "created_at", "updated_at"]
+
+    @property
+    def sort_parameters(self) -> list[str]:
+        return [p for column in self.sort_columns for p in (column, f"-{column}")]
+
+    @property
+    def invalid_values(self) -> list[tuple[str, str]]:
+        """(column, Python literal) of every value the API must refuse."""
+        return [(f.column, value) for f in self.fields for value in f.invalid_values]
