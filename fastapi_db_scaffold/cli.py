@@ -17,14 +17,9 @@ from rich.tree import Tree
 from typer.core import TyperGroup
 
 from . import __version__
+from .choices import DEFAULT_DATABASE, DEFAULT_ENGINE, Database, Engine
 from .errors import FastapiDbError
-from .scaffold import (
-    Database,
-    Engine,
-    NewProjectOptions,
-    NewProjectResult,
-    create_project,
-)
+from .scaffold import NewProjectOptions, NewProjectResult, create_project
 
 __all__ = ["app", "main"]
 
@@ -85,11 +80,15 @@ def new(
     ],
     engine: Annotated[
         Engine | None,
-        typer.Option(help="SQLAlchemy engine flavour.", show_default="async"),
+        typer.Option(
+            help="SQLAlchemy engine flavour.", show_default=str(DEFAULT_ENGINE)
+        ),
     ] = None,
     database: Annotated[
         Database | None,
-        typer.Option(help="Database the project targets.", show_default="sqlite"),
+        typer.Option(
+            help="Database the project targets.", show_default=str(DEFAULT_DATABASE)
+        ),
     ] = None,
     repository: Annotated[
         bool | None,

@@ -1,9 +1,7 @@
-"""Naming rules: which project and model names are allowed, and how a model is named.
+"""Naming rules: which model names are allowed, and how a model is named.
 
-A project name becomes the Python package of the generated project, so it must be a
-lowercase identifier that is not a keyword, not path-like, and does not shadow a module
-the project imports (the standard library, its dependencies, its own `tests` and
-`migrations` folders).
+Project names follow another rule, `choices.check_project_name`, which the template's
+copier.yml shares.
 
 A model name is a PascalCase class name; every other name of the model derives from it:
 
@@ -19,74 +17,19 @@ snake forms that are keywords), and `model_names` computes the derived names.
 
 import builtins
 import keyword
-import os
 import re
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib.machinery import PathFinder
 
 from .errors import InvalidNameError
 
 __all__ = [
     "ModelNames",
     "check_model_name",
-    "check_project_name",
     "model_names",
     "pluralize",
     "snake_case",
 ]
-
-_PROJECT_NAME = re.compile(r"[a-z][a-z0-9_]*")
-
-# Top-level modules a generated project imports or installs, whatever is installed here.
-PROJECT_DEPENDENCY_MODULES = frozenset(
-    {
-        "aiosqlite", "alembic", "anyio", "app", "asyncmy", "asyncpg", "fastapi",
-        "greenlet", "httpx", "migrations", "mypy", "psycopg", "pydantic",
-        "pydantic_core", "pydantic_settings", "pymysql", "pytest", "ruff",
-        "sqlalchemy", "starlette", "tests", "typing_extensions", "uvicorn",
-    }
-)  # fmt: skip
-
-
-# Soft keywords of every Python the generated project may run on (3.12 added `type`).
-_SOFT_KEYWORDS = frozenset({"_", "case", "match", "type"})
-
-
-def _shadows_module(name: str) -> bool:
-    """Whether an installed or standard module has this name (not the cwd's)."""
-    if name in sys.stdlib_module_names or name in PROJECT_DEPENDENCY_MODULES:
-        return True
-    here = {"", ".", os.getcwd()}
-    search_path = [entry for entry in sys.path if entry not in here]
-    try:
-        return PathFinder.find_spec(name, search_path) is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def check_project_name(name: str) -> str:
-    """Return `name` if it can be a project (package) name, else InvalidNameError."""
-    if "/" in name or "\\" in name or name.startswith(".") or name in {"", ".", ".."}:
-        raise InvalidNameError(
-            f"invalid project name {name!r}: a name, not a path "
-            "(use --dest to choose where the project goes)"
-        )
-    if not _PROJECT_NAME.fullmatch(name):
-        raise InvalidNameError(
-            f"invalid project name {name!r}: must be a lowercase Python identifier "
-            "(a letter, then letters, digits or underscores)"
-        )
-    if keyword.iskeyword(name) or name in _SOFT_KEYWORDS:
-        raise InvalidNameError(f"invalid project name {name!r}: a Python keyword")
-    if _shadows_module(name):
-        raise InvalidNameError(
-            f"invalid project name {name!r}: would shadow the installed module "
-            f"{name!r}; pick another name"
-        )
-    return name
-
 
 # ---- pluralization ---------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from .choices import Database, Engine
 from .errors import NotAProjectError
 
 __all__ = ["ExistingModel", "Project", "find_project"]
@@ -41,7 +42,7 @@ class Project:
 
     @property
     def is_async(self) -> bool:
-        return self.engine == "async"
+        return Engine(self.engine).is_async
 
     @property
     def package_dir(self) -> Path:
@@ -119,11 +120,8 @@ def _load(root: Path, answers_path: Path) -> Project:
         database=str(answers["database"]),
         repository=bool(answers["repository"]),
     )
-    if project.engine not in {"sync", "async"} or project.database not in {
-        "sqlite",
-        "postgresql",
-        "mysql",
-    }:
+    engines, databases = {e.value for e in Engine}, {d.value for d in Database}
+    if project.engine not in engines or project.database not in databases:
         raise NotAProjectError(f"{answers_path} has an unknown engine or database")
     if not project.package_dir.is_dir():
         raise NotAProjectError(

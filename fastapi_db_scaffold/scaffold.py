@@ -21,36 +21,18 @@ import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from .choices import Database, Engine, check_choice, check_project_name
 from .errors import DestinationError, FastapiDbError, ProjectError, UsageError
-from .naming import check_project_name
 from .template import template_root
 
 __all__ = [
-    "Database",
-    "Engine",
     "NewProjectOptions",
     "NewProjectResult",
     "create_project",
 ]
-
-
-class Engine(StrEnum):
-    """SQLAlchemy flavour of the generated project."""
-
-    ASYNC = "async"
-    SYNC = "sync"
-
-
-class Database(StrEnum):
-    """Database the generated project targets."""
-
-    SQLITE = "sqlite"
-    POSTGRESQL = "postgresql"
-    MYSQL = "mysql"
 
 
 @dataclass(frozen=True)
@@ -85,8 +67,8 @@ class NewProjectResult:
 def create_project(options: NewProjectOptions) -> NewProjectResult:
     """Render the template for `options` into its destination; raise FastapiDbError."""
     name = check_project_name(options.name)
-    _check_choice("engine", options.engine, Engine)
-    _check_choice("database", options.database, Database)
+    check_choice("engine", options.engine, Engine)
+    check_choice("database", options.database, Database)
     shown_dest = (options.dest or Path(name)).expanduser()
     dest = shown_dest.absolute()
     _check_destination(dest, shown_dest, force=options.force)
@@ -115,14 +97,6 @@ def create_project(options: NewProjectOptions) -> NewProjectResult:
         answers=answers,
         pretend=options.pretend,
     )
-
-
-def _check_choice(option: str, value: str | None, choices: type[StrEnum]) -> None:
-    allowed = [choice.value for choice in choices]
-    if value is not None and value not in allowed:
-        raise UsageError(
-            f"invalid {option} {value!r}: choose one of {', '.join(allowed)}"
-        )
 
 
 def _check_destination(dest: Path, shown: Path, *, force: bool) -> None:

@@ -20,10 +20,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, make_url
 
+from fastapi_db_scaffold.choices import SYNC_SERVER_DRIVERS, Database, Engine
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 SERVER_ENV = {"postgresql": "TEST_POSTGRES_URL", "mysql": "TEST_MYSQL_URL"}
-SYNC_DRIVERS = {"postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql"}
+SYNC_DRIVERS = SYNC_SERVER_DRIVERS
 
 
 @dataclass(frozen=True)
@@ -101,9 +103,9 @@ MODELS: list[tuple[str, list[str]]] = [
 ]
 
 COMBINATIONS = [
-    Combination(engine, database, repository)
-    for engine in ("async", "sync")
-    for database in ("sqlite", "postgresql", "mysql")
+    Combination(engine.value, database.value, repository)
+    for engine in Engine
+    for database in Database
     for repository in (True, False)
 ]
 

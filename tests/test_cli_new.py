@@ -92,6 +92,17 @@ def test_new_writes_to_dot_slash_name_by_default(
     assert "cd shop\n" in result.stdout
 
 
+@pytest.mark.parametrize("name", ["app", "a" * 64])
+def test_app_and_a_name_of_64_characters_are_accepted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = invoke("new", name, "--yes")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / name / name / "main.py").is_file()
+    assert answers(tmp_path / name)["project_name"] == name
+
+
 def test_new_creates_missing_parent_directories(tmp_path: Path) -> None:
     dest = tmp_path / "a" / "b" / "demo"
     result = invoke("new", "demo", "--dest", str(dest), "--yes")
@@ -298,8 +309,13 @@ def test_force_does_not_write_through_symbolic_links(tmp_path: Path) -> None:
         ("My App", NOT_AN_IDENTIFIER),
         ("1abc", NOT_AN_IDENTIFIER),
         ("class", "a Python keyword"),
-        ("os", "would shadow the installed module 'os'; pick another name"),
-        ("fastapi", "would shadow the installed module 'fastapi'; pick another name"),
+        ("os", "a standard library module; the project's package would shadow it"),
+        (
+            "fastapi",
+            "a module of a dependency of the generated project; "
+            "the package would shadow it",
+        ),
+        ("x" * 300, "longer than 64 characters"),
         ("../evil", "a name, not a path (use --dest to choose where the project goes)"),
         ("a/b", "a name, not a path (use --dest to choose where the project goes)"),
     ],
