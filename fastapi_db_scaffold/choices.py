@@ -223,11 +223,11 @@ STDLIB_MODULES = _words(
 DEPENDENCY_MODULES = _words(
     """
     aiosqlite alembic annotated_doc annotated_types anyio ast_serialize asyncmy asyncpg
-    click dotenv fastapi greenlet h11 httpcore2 httptools httpx2 idna iniconfig librt
-    mako markupsafe mypy mypy_extensions mypyc opentelemetry packaging pathspec pluggy
-    psycopg psycopg_binary py pydantic pydantic_core pydantic_settings pygments pymysql
-    pytest ruff sqlalchemy starlette truststore typing_extensions typing_inspection
-    uvicorn uvloop watchfiles websockets yaml
+    click dns dotenv email_validator fastapi greenlet h11 httpcore2 httptools httpx2
+    idna iniconfig librt mako markupsafe mypy mypy_extensions mypyc opentelemetry
+    packaging pathspec pluggy psycopg psycopg_binary py pydantic pydantic_core
+    pydantic_settings pygments pymysql pytest ruff sqlalchemy starlette truststore
+    typing_extensions typing_inspection uvicorn uvloop watchfiles websockets yaml
     """
 )
 
