@@ -354,8 +354,10 @@ def _dependency_order(
     ready = [(modules[n], n) for n, needs in waiting.items() if not needs]
     heapq.heapify(ready)
     while waiting:
-        if not ready:  # a cycle: take the first file of it
-            name = min(waiting, key=lambda n: modules[n])
+        if not ready:  # a cycle: start it at its first file
+            name = min(
+                (n for n in waiting if _in_cycle(n, waiting)), key=lambda n: modules[n]
+            )
             waiting[name] = set()
             heapq.heappush(ready, (modules[name], name))
         _, name = heapq.heappop(ready)
@@ -369,3 +371,17 @@ def _dependency_order(
                 if not needs:
                     heapq.heappush(ready, (modules[other], other))
     return order
+
+
+def _in_cycle(name: str, needs: dict[str, set[str]]) -> bool:
+    """Whether `name` needs itself, through the models it needs."""
+    seen: set[str] = set()
+    stack = list(needs[name])
+    while stack:
+        other = stack.pop()
+        if other == name:
+            return True
+        if other not in seen:
+            seen.add(other)
+            stack.extend(needs.get(other, ()))
+    return False

@@ -184,7 +184,7 @@ def _attribute(statement: ast.stmt) -> _Attribute | None:
         "relationship",
     ):
         raise _fail(statement, f"{name} is not a mapped_column() or relationship()")
-    inner, optional = _unwrap_optional(annotation.slice)
+    inner, optional = _unwrap_optional(_unquoted(annotation.slice))
     return _Attribute(name, statement.lineno, inner, optional, call, function)
 
 
@@ -195,6 +195,16 @@ def _name_of(node: ast.expr) -> str | None:
     if isinstance(node, ast.Attribute):
         return node.attr
     return None
+
+
+def _unquoted(annotation: ast.expr) -> ast.expr:
+    """`User | None` for the forward reference `"User | None"`."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            return ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return annotation
+    return annotation
 
 
 def _unwrap_optional(annotation: ast.expr) -> tuple[ast.expr, bool]:
@@ -347,13 +357,7 @@ def _relation_spec(
 
 def _check_relationship(relationship: _Attribute, target: str, optional: bool) -> None:
     where = f"line {relationship.line}: {relationship.name}"
-    annotation = relationship.annotation
-    named = (
-        annotation.value
-        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str)
-        else ast.unparse(annotation)
-    )
-    if named != target:
+    if _name_of(_unquoted(relationship.annotation)) != target:
         raise UnreadableModel(f"{where}: the relationship is not Mapped[{target}]")
     if relationship.optional != optional:
         raise UnreadableModel(
