@@ -273,8 +273,10 @@ def rebuild_manifest(
         try:
             modules[path.stem] = ast.parse(path.read_bytes().decode("utf-8"))
         except (SyntaxError, UnicodeDecodeError, OSError, ValueError) as exc:
-            reason = f"cannot be read: {_parse_problem(exc)}"
-            skipped.append(SkippedModel(path.name, _relative(project, path), reason))
+            if path.name != "__init__.py":  # it holds no model of add-model's
+                reason = f"cannot be read: {_parse_problem(exc)}"
+                where = _relative(project, path)
+                skipped.append(SkippedModel(path.name, where, reason))
     found: dict[str, tuple[str, list[Field]]] = {}
     for name, model in sorted(project.models.items(), key=lambda i: i[1].module):
         module = modules.get(model.module)
