@@ -1,7 +1,9 @@
 """`add-model`: plan every file and edit a new model brings, check it all, then write.
 
 The arguments are parsed once into fields and worked out once into a `ModelSpec`; the
-files and registrations come from the declarative lists of `resources`. Nothing
+files and registrations come from the declarative lists of `resources`, and the
+model is recorded in the project's manifest (rebuilt from the model files first in a
+project that has none yet). Nothing
 touches the disk before every check passed and every file was rendered and formatted
 in memory; the writes then go through `ChangeSet.apply`, which puts every file back
 as it was if one of them fails.
@@ -20,6 +22,7 @@ from .errors import FieldSpecError
 from .fields import parse_fields
 from .formatting import format_python
 from .imports import ModuleIndex, with_imports
+from .manifest import MANIFEST_FILE, ModelEntry, load_manifest
 from .migrations import (
     current_head,
     model_table,
@@ -58,6 +61,7 @@ def plan_model(options: AddModelOptions, now: datetime | None = None) -> ChangeS
     _plan_files(changes, project, model)
     if options.migration:
         _plan_migration(changes, project, model, now or datetime.now(UTC))
+    _record(changes, project, ModelEntry.from_fields(options.model, fields))
     changes.map_text(
         lambda path, text: (
             format_python(text, path, project.root) if path.suffix == ".py" else text
@@ -139,6 +143,15 @@ def _inserter(
     marker: str, lines: list[str], path: PurePosixPath, *, block: bool
 ) -> Callable[[str], str]:
     return lambda text: insert_above_marker(text, marker, lines, str(path), block=block)
+
+
+def _record(changes: ChangeSet, project: Project, entry: ModelEntry) -> None:
+    """Add the model's entry to the manifest (creating the file if it is missing)."""
+    manifest = load_manifest(project).with_model(entry).render()
+    if (project.root / MANIFEST_FILE).exists():
+        changes.edit(Path(MANIFEST_FILE), lambda _old: manifest)
+    else:
+        changes.create(Path(MANIFEST_FILE), manifest)
 
 
 def _plan_migration(

@@ -49,6 +49,7 @@ from .field_types import (
 __all__ = [
     "MAX_NAME_LENGTH",
     "Field",
+    "field_spec",
     "parse_field",
     "parse_fields",
 ]
@@ -525,3 +526,31 @@ def parse_fields(
             "long strings"
         )
     return fields
+
+
+def field_spec(field: Field) -> str:
+    """The canonical `name:type[:modifier...]` argument of a parsed field.
+
+    `parse_field(field_spec(f))` equals `f` but for `spec`. A type that takes
+    arguments always shows them; modifiers come in the order unique, index, optional,
+    cascade|set-null, then `default=` (it takes the rest of the argument).
+    """
+    parts = [field.name, _type_text(field)]
+    parts += [flag for flag in ("unique", "index", "optional") if getattr(field, flag)]
+    parts += [flag for flag, action in _ON_DELETE.items() if action == field.on_delete]
+    if field.default_text is not None:
+        parts.append(f"default={field.default_text}")
+    return ":".join(parts)
+
+
+def _type_text(field: Field) -> str:
+    if field.target is not None:
+        return field.target
+    shape = field.type.arguments
+    if shape is Arguments.LENGTH:
+        return f"{field.kind}({field.length})"
+    if shape is Arguments.PRECISION_SCALE:
+        return f"{field.kind}({field.precision},{field.scale})"
+    if shape is Arguments.CHOICES:
+        return f"{field.kind}({','.join(field.choices)})"
+    return field.kind

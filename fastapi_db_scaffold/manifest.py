@@ -39,7 +39,7 @@ import yaml
 
 from . import __version__
 from .errors import FastapiDbError, ProjectError
-from .fields import Field, FieldKind, parse_fields
+from .fields import Field, field_spec, parse_fields
 from .model_reader import UnreadableModel, model_field_specs
 from .naming import model_names
 from .project import Project
@@ -65,7 +65,6 @@ _HEADER = (
     "# there is no need to edit it.\n"
 )
 _ENTRY_KEYS = ("name", "fields", "tool_version")
-_ON_DELETE_FLAGS = {"CASCADE": "cascade", "SET NULL": "set-null"}
 
 
 # ---- the format ------------------------------------------------------------------
@@ -206,36 +205,6 @@ def _entry_from(item: object) -> ModelEntry | str:
 
 
 # ---- fields ----------------------------------------------------------------------
-
-
-def field_spec(field: Field) -> str:
-    """The canonical `name:type[:modifier...]` argument of a parsed field.
-
-    `parse_field(field_spec(f))` equals `f` but for `spec`. Modifiers come in the
-    order unique, index, optional, cascade|set-null, then `default=` (it takes the
-    rest of the argument).
-    """
-    parts = [field.name, _type_text(field)]
-    parts += [flag for flag in ("unique", "index", "optional") if getattr(field, flag)]
-    if field.on_delete is not None:
-        parts.append(_ON_DELETE_FLAGS[field.on_delete])
-    if field.default_text is not None:
-        parts.append(f"default={field.default_text}")
-    return ":".join(parts)
-
-
-def _type_text(field: Field) -> str:
-    kind = field.kind
-    if kind is FieldKind.STR:
-        return f"str({field.length})"
-    if kind is FieldKind.DECIMAL:
-        return f"decimal({field.precision},{field.scale})"
-    if kind is FieldKind.ENUM:
-        return f"enum({','.join(field.choices)})"
-    if kind is FieldKind.RELATION:
-        assert field.target is not None
-        return field.target
-    return str(kind)
 
 
 # ---- rebuilding from the model modules -------------------------------------------

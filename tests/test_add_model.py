@@ -20,9 +20,11 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
+from fastapi_db_scaffold import __version__
 from fastapi_db_scaffold.add_model import AddModelOptions, plan_model
 from fastapi_db_scaffold.edits import insert_above_marker
 from fastapi_db_scaffold.errors import ProjectError
+from fastapi_db_scaffold.manifest import MANIFEST_FILE, read_manifest
 from fastapi_db_scaffold.resources import (
     FACTORY_MARKER,
     MODEL_MARKER,
@@ -171,6 +173,7 @@ def test_add_model_writes_the_model_files_and_edits_the_registries(
         "demo/routers/users.py",
         "tests/test_users.py",
         f"migrations/versions/{revision.name}",
+        ".fastapi-db.yml",
     }
     assert edited == {
         "demo/models/__init__.py",
@@ -180,7 +183,7 @@ def test_add_model_writes_the_model_files_and_edits_the_registries(
     assert removed == set()
     assert revision_of(revision)[1] == "0001"
     assert with_user.result.stderr == ""
-    assert with_user.result.stdout.splitlines()[:10] == [
+    assert with_user.result.stdout.splitlines()[:11] == [
         "Added model User",
         "  created demo/models/user.py",
         "  created demo/schemas/user.py",
@@ -188,6 +191,7 @@ def test_add_model_writes_the_model_files_and_edits_the_registries(
         "  created demo/routers/users.py",
         "  created tests/test_users.py",
         f"  created migrations/versions/{revision.name}",
+        "  created .fastapi-db.yml",
         "  edited  demo/models/__init__.py",
         "  edited  demo/routers/__init__.py",
         "  edited  tests/factories.py",
@@ -214,6 +218,7 @@ def test_a_second_model_with_a_relation_goes_on_top_of_the_first(
         "demo/models/__init__.py",
         "demo/routers/__init__.py",
         "tests/factories.py",
+        ".fastapi-db.yml",
     }
     assert removed == set()
     user_id, _ = revision_of(user_revision)
@@ -274,6 +279,33 @@ def test_factories_are_added_once_above_their_marker(with_post: AddedModel) -> N
     ast.parse(text)
 
 
+def test_the_manifest_records_each_model_with_canonical_fields(
+    with_post: AddedModel,
+) -> None:
+    manifest = read_manifest(with_post.root)
+    assert manifest is not None
+    assert [(entry.name, entry.fields) for entry in manifest.models] == [
+        ("User", ("email:str(120):unique", "name:str(255)")),
+        ("Post", ("title:str(255)", "author:User:cascade")),
+    ]
+    assert {entry.tool_version for entry in manifest.models} == {__version__}
+
+
+def test_a_project_without_a_manifest_gets_one_rebuilt_from_its_models(
+    with_post: AddedModel, copy_of: Callable[[Path], Path]
+) -> None:
+    root = copy_of(with_post.root)
+    (root / MANIFEST_FILE).unlink()
+    add_model_to(root, "Tag", "label:str(20):unique", "post:Post:optional:set-null")
+    manifest = read_manifest(root)
+    assert manifest is not None
+    assert manifest.names == ("User", "Post", "Tag")
+    assert manifest.models[-1].fields == (
+        "label:str(20):unique",
+        "post:Post:optional:set-null",
+    )
+
+
 def test_no_repository_project_gets_no_repository_module(tmp_path: Path) -> None:
     root = generate(tmp_path / "demo", repository=False)
     added = add_model_to(root, "Tag", "label:str(40):unique")
@@ -285,6 +317,7 @@ def test_no_repository_project_gets_no_repository_module(tmp_path: Path) -> None
         "demo/routers/tags.py",
         "tests/test_tags.py",
         f"migrations/versions/{revision.name}",
+        ".fastapi-db.yml",
     }
     assert edited == {
         "demo/models/__init__.py",
@@ -376,7 +409,7 @@ def test_dry_run_shows_the_diff_and_writes_nothing(
     for line in model.splitlines():
         assert f"\n+{line}\n" in out, line
     assert out.splitlines()[-1] == (
-        "Would change 9 files; nothing was written (--dry-run)."
+        "Would change 10 files; nothing was written (--dry-run)."
     )
     assert result.stderr == ""
 
@@ -653,7 +686,7 @@ def test_a_write_failure_at_any_point_puts_every_file_back(user_project: Path) -
         AddModelOptions(project_dir=user_project, model="Post", fields=POST_FIELDS)
     )
     planned = list(changes)
-    assert len(planned) == 9
+    assert len(planned) == 10
     assert {change.is_new for change in planned} == {True, False}
     before = tree_digest(user_project)
     for after in range(len(planned)):

@@ -19,13 +19,12 @@ import pytest
 from fastapi_db_scaffold import __version__
 from fastapi_db_scaffold.add_model import AddModelOptions, add_model
 from fastapi_db_scaffold.errors import FieldSpecError, ProjectError
-from fastapi_db_scaffold.fields import Field, parse_field
+from fastapi_db_scaffold.fields import Field, field_spec, parse_field
 from fastapi_db_scaffold.manifest import (
     MANIFEST_FILE,
     Manifest,
     ModelEntry,
     SkippedModel,
-    field_spec,
     load_manifest,
     read_manifest,
     rebuild_manifest,
