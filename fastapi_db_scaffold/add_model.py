@@ -22,15 +22,8 @@ from .errors import FieldSpecError
 from .fields import parse_fields
 from .formatting import format_python
 from .imports import ModuleIndex, with_imports
-from .manifest import MANIFEST_FILE, ModelEntry, load_manifest
-from .migrations import (
-    current_head,
-    model_table,
-    naming_convention,
-    new_revision_id,
-    render_create_table_revision,
-    revision_filename,
-)
+from .manifest import MANIFEST_FILE, recorded
+from .migrations import create_table_revision
 from .naming import check_model_name
 from .project import Project, find_project
 from .render import render_snippet
@@ -53,15 +46,15 @@ def plan_model(options: AddModelOptions, now: datetime | None = None) -> ChangeS
     """Every change `add-model` would make, checked and formatted, nothing written."""
     project = find_project(options.project_dir)
     known = set(project.models)
-    check_model_name(options.model, known_models=known)
+    names = check_model_name(options.model, known_models=known)
     fields = parse_fields(options.fields, known_models=known, model=options.model)
-    model = ModelSpec.build(project, options.model, fields)
+    model = ModelSpec.build(project, names, fields)
     changes = ChangeSet(project.root)
     _register(changes, project, model)
     _plan_files(changes, project, model)
     if options.migration:
-        _plan_migration(changes, project, model, now or datetime.now(UTC))
-    _record(changes, project, ModelEntry.from_fields(options.model, fields))
+        changes.create(*create_table_revision(project, model, now or datetime.now(UTC)))
+    _record(changes, project, recorded(project, options.model, fields))
     changes.map_text(
         lambda path, text: (
             format_python(text, path, project.root) if path.suffix == ".py" else text
@@ -145,25 +138,9 @@ def _inserter(
     return lambda text: insert_above_marker(text, marker, lines, str(path), block=block)
 
 
-def _record(changes: ChangeSet, project: Project, entry: ModelEntry) -> None:
-    """Add the model's entry to the manifest (creating the file if it is missing)."""
-    manifest = load_manifest(project).with_model(entry).render()
+def _record(changes: ChangeSet, project: Project, manifest: str) -> None:
+    """Write the manifest's new text (creating the file if it is missing)."""
     if (project.root / MANIFEST_FILE).exists():
         changes.edit(Path(MANIFEST_FILE), lambda _old: manifest)
     else:
         changes.create(Path(MANIFEST_FILE), manifest)
-
-
-def _plan_migration(
-    changes: ChangeSet, project: Project, model: ModelSpec, moment: datetime
-) -> None:
-    names = model.names
-    head = current_head(project.versions_dir)
-    revision = new_revision_id()
-    message = f"Create the {names.table} table"
-    convention = naming_convention(project.package_dir / "db.py")
-    table = model_table(names.table, model.fields, convention)
-    changes.create(
-        Path("migrations") / "versions" / revision_filename(revision, message, moment),
-        render_create_table_revision(table, revision, head, message, moment),
-    )

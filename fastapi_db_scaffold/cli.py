@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 from . import __version__
 from .choices import DEFAULT_DATABASE, DEFAULT_ENGINE, Database, Engine
 from .errors import FastapiDbError
+from .field_types import known_types_text
 from .scaffold import NewProjectOptions, NewProjectResult, create_project
 
 __all__ = ["app", "main"]
@@ -190,7 +191,11 @@ def add_model_command(
         list[str] | None,
         typer.Argument(
             metavar="FIELD...",
-            help="name:type[:modifier...], e.g. title:str(200) author:User:cascade",
+            help=(
+                "name:type[:modifier...], e.g. title:str(200) author:User:cascade. "
+                f"Types: {known_types_text()}. Modifiers: unique, index, optional, "
+                "default=VALUE (last), and on relations cascade or set-null."
+            ),
             show_default=False,
         ),
     ] = None,

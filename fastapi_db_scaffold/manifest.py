@@ -269,6 +269,13 @@ def rebuild_manifest(
     return RebuiltManifest(Manifest(tuple(entries)), tuple(skipped))
 
 
+def recorded(project: Project, name: str, fields: Iterable[Field]) -> str:
+    """The manifest text once model `name` with `fields` is recorded in it (the
+    manifest rebuilt from the model files first, when the project has none)."""
+    entry = ModelEntry.from_fields(name, fields)
+    return load_manifest(project).with_model(entry).render()
+
+
 def load_manifest(project: Project) -> Manifest:
     """The project's manifest file, else the manifest rebuilt from its models."""
     manifest = read_manifest(project.root)

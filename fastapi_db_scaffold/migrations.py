@@ -20,9 +20,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from .errors import ProjectError
-from .spec import FieldSpec
+from .project import Project
+from .spec import FieldSpec, ModelSpec
 
 __all__ = [
+    "create_table_revision",
     "current_head",
     "model_table",
     "naming_convention",
@@ -215,3 +217,20 @@ def model_table(
             )
         )
     return sa.Table(table_name, metadata, *columns, mysql_charset="utf8mb4")
+
+
+def create_table_revision(
+    project: Project, model: ModelSpec, moment: datetime
+) -> tuple[Path, str]:
+    """The revision creating the model's table on top of the single head: its path
+    (relative to the project) and its text."""
+    names = model.names
+    head = current_head(project.versions_dir)
+    revision = new_revision_id()
+    message = f"Create the {names.table} table"
+    convention = naming_convention(project.package_dir / "db.py")
+    table = model_table(names.table, model.fields, convention)
+    path = (
+        Path("migrations") / "versions" / revision_filename(revision, message, moment)
+    )
+    return path, render_create_table_revision(table, revision, head, message, moment)

@@ -370,8 +370,8 @@ def _check_alone(name: str) -> ModelNames:
     return names
 
 
-def check_model_name(name: str, *, known_models: Iterable[str] = ()) -> str:
-    """Return `name` if it can be a new model's class name, else raise InvalidNameError.
+def check_model_name(name: str, *, known_models: Iterable[str] = ()) -> ModelNames:
+    """The names of a new model called `name`, or InvalidNameError if it cannot be.
 
     `known_models` are the project's existing models: the new one must not be one of
     them, nor share a module, table or class name (e.g. `New` and `News` would both
@@ -396,4 +396,4 @@ def check_model_name(name: str, *, known_models: Iterable[str] = ()) -> str:
                 name,
                 f"would define {min(shared)}, which model {known} already defines",
             )
-    return name
+    return names

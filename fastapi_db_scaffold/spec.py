@@ -236,10 +236,11 @@ class ModelSpec:
     fields: tuple[FieldSpec, ...]
 
     @classmethod
-    def build(cls, project: Project, class_name: str, fields: list[Field]) -> ModelSpec:
-        """The spec of `class_name` with `fields`; relation targets are project models
-        (already checked to exist)."""
-        names = model_names(class_name)
+    def build(
+        cls, project: Project, names: ModelNames, fields: list[Field]
+    ) -> ModelSpec:
+        """The spec of the model `names` with `fields`; relation targets are project
+        models (already checked to exist)."""
         targets = Counter(field.target for field in fields if field.target)
         specs = []
         for field in fields:

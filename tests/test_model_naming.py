@@ -319,7 +319,7 @@ def test_model_names_wants_pascal_case() -> None:
     ],
 )
 def test_good_model_names_are_returned_unchanged(name: str) -> None:
-    assert check_model_name(name) == name
+    assert check_model_name(name).class_name == name
 
 
 PASCAL = (
@@ -492,8 +492,8 @@ def test_a_new_model_must_not_clash_with_known_ones(
 
 def test_unrelated_known_models_are_fine() -> None:
     known = {"User", "Person", "Category", "BlogPost"}
-    assert check_model_name("Post", known_models=known) == "Post"
-    assert check_model_name("Personnel", known_models=known) == "Personnel"
+    assert check_model_name("Post", known_models=known).class_name == "Post"
+    assert check_model_name("Personnel", known_models=known).class_name == "Personnel"
 
 
 def test_a_bad_model_name_is_a_usage_error_with_exit_code_2() -> None:
