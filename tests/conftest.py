@@ -1,8 +1,10 @@
-"""Shared fixtures: the generated project of each combination, once per worker."""
+"""Shared fixtures, once per worker: the generated project of each combination, and a
+throw-away PostgreSQL primary, its streaming replica and PgBouncer (see pg_cluster).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import pytest
 from fastapi_db_scaffold.add_model import AddModelOptions, add_model
 
 from .matrix import MODELS, REPO_ROOT, Combination
+from .pg_cluster import PgBouncer, PgServer, pgbouncer, primary, streaming_replica
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +37,25 @@ def generated_project(copie_session: Any) -> Callable[[Combination], Path]:
         return cache[combination]
 
     return generate
+
+
+@pytest.fixture(scope="session")
+def pg_primary() -> Iterator[PgServer]:
+    """A fresh PostgreSQL 15 primary on a free port (skips when tools are missing)."""
+    with primary() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg_replica(pg_primary: PgServer) -> Iterator[PgServer]:
+    """A hot standby streaming from `pg_primary`; a test that stops it starts it again
+    (`with pg_replica.stopped(): ...`)."""
+    with streaming_replica(pg_primary) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg_bouncer(pg_primary: PgServer) -> Iterator[PgBouncer]:
+    """PgBouncer in transaction pooling mode (pool size 5) in front of `pg_primary`."""
+    with pgbouncer(pg_primary) as bouncer:
+        yield bouncer
