@@ -24,7 +24,7 @@ from .formatting import format_python
 from .imports import ModuleIndex, with_imports
 from .manifest import MANIFEST_FILE, recorded
 from .migrations import create_table_revision
-from .naming import check_model_name
+from .naming import check_enum_alias, check_model_name
 from .project import Project, find_project
 from .render import render_snippet
 from .resources import REGISTRATIONS, RESOURCE_FILES
@@ -49,6 +49,8 @@ def plan_model(options: AddModelOptions, now: datetime | None = None) -> ChangeS
     names = check_model_name(options.model, known_models=known)
     fields = parse_fields(options.fields, known_models=known, model=options.model)
     model = ModelSpec.build(project, names, fields)
+    for field in model.enums:
+        check_enum_alias(field.enum_alias, names, field.field.spec)
     changes = ChangeSet(project.root)
     _register(changes, project, model)
     _plan_files(changes, project, model)

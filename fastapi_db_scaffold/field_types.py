@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from sqlalchemy.types import TypeEngine
 
 __all__ = [
+    "DEFAULT_DECIMAL",
     "DEFAULT_STR_LENGTH",
     "FIELD_TYPES",
     "INT_RANGES",
@@ -42,6 +43,7 @@ __all__ = [
     "MAX_STR_TOTAL",
     "RELATION",
     "Arguments",
+    "DefaultError",
     "DefaultValue",
     "FieldType",
     "TypeArguments",
@@ -89,7 +91,6 @@ class DefaultError(ValueError):
 
 
 DefaultParser = Callable[[str, TypeArguments], DefaultValue]
-Code = str | Callable[["TypeArguments"], str]
 MigrationType = Callable[[TypeArguments, str], "TypeEngine[Any]"]
 
 

@@ -22,9 +22,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .errors import InvalidNameError
+from .field_types import FIELD_TYPES, RELATION
+from .imports import STANDARD_IMPORTS
 
 __all__ = [
     "ModelNames",
+    "check_enum_alias",
     "check_model_name",
     "model_names",
     "pluralize",
@@ -99,48 +102,36 @@ _PASCAL_CASE = re.compile(r"[A-Z][A-Za-z0-9]*")
 _ACRONYM_BOUNDARY = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _WORD_BOUNDARY = re.compile(r"([a-z0-9])([A-Z])")
 
-# Names that the modules generated for a model (model, schemas, repository, router,
-# tests) import or use: a model of the same name would shadow them, or be shadowed.
-_STDLIB_NAMES = (
-    "Annotated", "Any", "AsyncIterator", "ClassVar", "Decimal", "Enum", "Generic",
-    "Iterator", "Literal", "Optional", "Self", "Sequence", "StrEnum", "TypeVar", "UTC",
-    "UUID", "Union",
-)  # fmt: skip
-_PYDANTIC_NAMES = (
-    "AwareDatetime", "BaseModel", "BaseSettings", "ConfigDict", "Field", "Json",
-    "SettingsConfigDict", "ValidationError",
-)  # fmt: skip
-_SQLALCHEMY_NAMES = (
-    "AsyncSession", "BigInteger", "Boolean", "CheckConstraint", "Column", "Date",
-    "DateTime", "DeclarativeBase", "Float", "ForeignKey", "Index", "Integer",
-    "IntegrityError", "JSON", "Mapped", "MetaData", "Numeric", "Select", "Session",
-    "String", "Table", "Text", "Time", "UniqueConstraint", "Uuid",
-)  # fmt: skip
-_FASTAPI_NAMES = (
-    "APIRouter", "ASGITransport", "AsyncClient", "Body", "Depends", "FastAPI",
-    "HTTPException", "JSONResponse", "Path", "Query", "Request", "Response",
-    "TestClient",
-)  # fmt: skip
-_GENERATED_CODE_NAMES = {
+# Names the snippets use from the project's own modules (the models' own modules
+# come first when imports are resolved, so only these matter); with the third-party
+# names of `imports.STANDARD_IMPORTS`, a model's class names must not be one of them.
+_PROJECT_NAMES = {
     "Base": "the declarative base in db.py",
-    "Database": "the engines holder in db.py",
-    "UTCDateTime": "the datetime column type in db.py",
     "SessionDep": "the session dependency in db.py",
     "ReadSessionDep": "the read session dependency in db.py",
-    "Settings": "the settings class in config.py",
+    "UTCDateTime": "the datetime column type in column_types.py",
+    "PreciseTime": "the time column type in column_types.py",
     "Page": "the page type in schemas/common.py",
-    "ItemT": "the type variable in schemas/common.py",
     **dict.fromkeys(
         ["Id", "Int32", "Int64", "FiniteFloat", "Text", "JsonObject", "TimeOfDay"],
         "a validated type in schemas/common.py",
     ),
-    "ErrorDetail": "the error body in errors.py",
-    "Responses": "the documented responses in errors.py",
-    "Health": "the health response in routers/health.py",
-    **dict.fromkeys(_STDLIB_NAMES, "the standard library"),
-    **dict.fromkeys(_PYDANTIC_NAMES, "Pydantic"),
-    **dict.fromkeys(_SQLALCHEMY_NAMES, "SQLAlchemy"),
-    **dict.fromkeys(_FASTAPI_NAMES, "FastAPI and its test clients"),
+    "WebUrl": "a validated type in schemas/common.py",
+    "StatementRecorder": "the statement recorder in tests/support.py",
+}
+_LIBRARIES = {
+    "fastapi": "FastAPI",
+    "httpx2": "FastAPI's test clients",
+    "pydantic": "Pydantic",
+    "sqlalchemy": "SQLAlchemy",
+}
+_GENERATED_CODE_NAMES = {
+    **{
+        name: _LIBRARIES.get(module.split(".")[0], "the standard library")
+        for name, module in STANDARD_IMPORTS.items()
+        if module is not None and name[0].isupper()
+    },
+    **_PROJECT_NAMES,
 }
 # Modules and packages the generated project already has (models, schemas and
 # repositories are named after the singular, routers and tests after the plural).
@@ -152,18 +143,22 @@ _PROJECT_MODULES = frozenset(
     }
 )  # fmt: skip
 # Field type names: a model called `Str` would read as a typo in `title:Str`.
-_FIELD_TYPE_NAMES = frozenset(
+_FIELD_TYPE_NAMES = frozenset(FIELD_TYPES) - {RELATION}
+# Names the router's and repository's functions use beside a model's variables
+# (parameters, locals, what they call): a model's variable takes a trailing underscore
+# instead of shadowing one. The singular (`post`) lives in the functions of one row,
+# the plural (`posts`) in those of a page.
+_TAKEN_BY_ROW_FUNCTIONS = frozenset(
     {
-        "bigint", "bool", "date", "datetime", "decimal", "enum", "float", "int",
-        "json", "str", "text", "time", "uuid",
+        "changes", "data", "eager_loads", "repository", "self", "session",
+        "statement", "status", "update",
     }
 )  # fmt: skip
-# Local names the generated code already uses (fixtures, imports, module globals);
-# a model's variable name takes a trailing underscore instead of shadowing them.
-_TAKEN_VARIABLES = frozenset(
+_TAKEN_BY_PAGE_FUNCTIONS = frozenset(
     {
-        "app", "client", "connection", "database", "engine", "func", "request",
-        "response", "router", "select", "session", "settings", "status",
+        "conditions", "count_query", "descending", "eager_loads", "filters", "func",
+        "item", "ordering", "page_query", "repository", "select", "self", "session",
+        "sort_column", "total",
     }
 )  # fmt: skip
 MAX_IDENTIFIER_LENGTH = 63  # PostgreSQL truncates longer names; MySQL allows 64
@@ -307,10 +302,10 @@ def model_names(class_name: str) -> ModelNames:
         human=human,
         human_plural=" ".join([*human_words[:-1], plural_last]),
         title=human[0].upper() + human[1:],
-        variable=snake + "_" if snake in _TAKEN_VARIABLES else snake,
+        variable=snake + "_" if snake in _TAKEN_BY_ROW_FUNCTIONS else snake,
         plural_variable=(
             plural_variable + "_"
-            if plural_variable in _TAKEN_VARIABLES
+            if plural_variable in _TAKEN_BY_PAGE_FUNCTIONS
             else plural_variable
         ),
         id_param=f"{snake}_id",
@@ -397,3 +392,17 @@ def check_model_name(name: str, *, known_models: Iterable[str] = ()) -> ModelNam
                 f"would define {min(shared)}, which model {known} already defines",
             )
     return names
+
+
+def check_enum_alias(alias: str, names: ModelNames, spec: str) -> None:
+    """An enum field's Literal alias (`PostStatus`) must be a name of its own."""
+    reason = None
+    if alias in _GENERATED_CODE_NAMES:
+        reason = f"from {_GENERATED_CODE_NAMES[alias]}"
+    elif alias in names.derived_class_names():
+        reason = f"a class of model {names.class_name}"
+    if reason is not None:
+        raise InvalidNameError(
+            f'"{spec}": the enum\'s type would be named {alias}, which the generated '
+            f"code already uses ({reason}); rename the field"
+        )

@@ -32,13 +32,16 @@ ROUTER_IMPORT_MARKER = "# fastapi-db: router imports"
 ROUTER_INCLUDE_MARKER = "# fastapi-db: router includes"
 FACTORY_MARKER = "# fastapi-db: factories"
 
-_MODELS = ("{package}.column_types", "{package}.db", "{package}.models.*")
-_SCHEMAS = ("{package}.schemas.*", "{package}.models.*")
+# Where the names a file uses may come from, in order. The models' own modules come
+# first, so a model may share a name with anything the snippets do not use.
+_MODELS = ("{package}.models.*", "{package}.column_types", "{package}.db")
+_SCHEMAS = ("{package}.models.*", "{package}.schemas.*")
 _QUERIES = (
-    "{package}.db",
-    "{package}.eager_loading",
     "{package}.models.*",
     "{package}.schemas.*",
+    "{package}.repositories.*",
+    "{package}.db",
+    "{package}.eager_loading",
 )
 
 
@@ -94,7 +97,7 @@ RESOURCE_FILES = (
     ResourceFile(
         "router.py",
         "{package}/routers/{router_module}.py",
-        (*_QUERIES, "{package}.errors", "{package}.repositories.*"),
+        (*_QUERIES, "{package}.errors"),
     ),
     ResourceFile(
         "test_model.py",
