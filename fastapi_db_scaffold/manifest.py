@@ -22,9 +22,9 @@ before the models relating to it). Fields are stored in canonical form (`field_s
 `str` with its length, `decimal(P,S)`, modifiers in a fixed order, `default=` last.
 
 A project made before the manifest existed has none: `rebuild_manifest` reads its
-model modules (with `ast`, never importing them) and turns every model that
-`add-model` generated back into an entry; `load_manifest` uses the file when there is
-one, else the rebuilt manifest.
+model modules (with `ast`, never importing them; the create schemas tell apart the
+types that share a column) and turns every model that `add-model` generated back into
+an entry; `load_manifest` uses the file when there is one, else the rebuilt manifest.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ import yaml
 from . import __version__
 from .errors import FastapiDbError, ProjectError
 from .fields import Field, field_spec, parse_fields
-from .model_reader import UnreadableModel, model_field_specs
+from .model_reader import UnreadableModel, class_annotations, model_field_specs
 from .naming import model_names
 from .project import Project
 
@@ -315,9 +315,19 @@ def _generated_fields(
         raise UnreadableModel(
             f"it has no router {project.package}/routers/{names.router_module}.py"
         )
-    specs = model_field_specs(module, name, tables)
+    schema = project.package_dir / "schemas" / f"{names.module}.py"
+    specs = model_field_specs(module, name, tables, _annotations(schema, names.create))
     fields = parse_fields(specs, known_models=project.models)
     return [replace(field, spec="") for field in fields]
+
+
+def _annotations(path: Path, class_name: str) -> dict[str, ast.expr]:
+    """The field annotations of class `class_name` in `path` (none when unreadable)."""
+    try:
+        module = ast.parse(path.read_bytes().decode("utf-8"))
+    except (SyntaxError, UnicodeDecodeError, OSError, ValueError):
+        return {}
+    return class_annotations(module, class_name)
 
 
 def _dependency_order(

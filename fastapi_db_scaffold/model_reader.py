@@ -19,15 +19,30 @@ back-reference (`posts: Mapped[list[Post]] = relationship(...)`) is not a field 
 its class and is passed over. Anything else that field syntax cannot say (a
 `server_default`, `__table_args__`, a type mismatch, ...) raises `UnreadableModel`
 with the reason.
+
+The field types are recognised from the type table, `field_types.FIELD_TYPES`, with
+no list of their own: an entry's code templates are parsed with a hole where each
+`{brace}` is, and the code read is matched against them. The column type against
+`column` (`String({length})` captures the length; `{values}` the enum's values; a
+fact such as `{longest}` must agree, a name such as `{enum_name}` may be anything),
+`Mapped[...]` against `python`, a `default=` against `default_code`. Where entries
+share a column (`String(320)` is str(320) and email), the annotation of the field in
+the model's create schema tells them apart (it is the entry's `input`); without it
+the general entry (str(320)) is read.
 """
 
 from __future__ import annotations
 
 import ast
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import cache
+from string import Formatter
 
-__all__ = ["UnreadableModel", "model_field_specs"]
+from .field_types import FIELD_TYPES, RELATION, Arguments, FieldType, TypeArguments
+
+__all__ = ["UnreadableModel", "class_annotations", "model_field_specs"]
 
 
 class UnreadableModel(ValueError):
@@ -37,52 +52,24 @@ class UnreadableModel(ValueError):
     """
 
 
-# Column types by name: the field type, and the annotation the generated code gives.
-_SIMPLE_TYPES = {
-    "Text": "text",
-    "Integer": "int",
-    "BigInteger": "bigint",
-    "Double": "float",
-    "Float": "float",
-    "Boolean": "bool",
-    "Date": "date",
-    "UTCDateTime": "datetime",
-    "PreciseTime": "time",
-    "Time": "time",
-    "Uuid": "uuid",
-    "JSON": "json",
-}
-_ANNOTATIONS = {
-    "str": "str",
-    "text": "str",
-    "int": "int",
-    "bigint": "int",
-    "float": "float",
-    "decimal": "Decimal",
-    "bool": "bool",
-    "date": "date",
-    "datetime": "datetime",
-    "time": "time",
-    "uuid": "UUID",
-    "json": "dict[str, Any]",
-}
-# Which field types a default of each written form belongs to.
-_DEFAULT_KINDS = {
-    "str": {"str", "text", "enum"},
-    "int": {"int", "bigint", "float"},
-    "float": {"float"},
-    "bool": {"bool"},
-    "Decimal": {"decimal"},
-    "UUID": {"uuid"},
-    "date": {"date"},
-    "datetime": {"datetime"},
-    "time": {"time"},
-}
+# Column types that earlier versions of add-model wrote, and the field type each is
+# read as (never written): only spellings, the type's facts are its table entry's.
+_LEGACY_COLUMNS = (
+    ("Float", "float"),  # now Double
+    ("DateTime(timezone=True)", "datetime"),  # now UTCDateTime(precise=True)
+    ("Time", "time"),  # now PreciseTime()
+)
+
+# Code templates are read as patterns with a hole for each brace (see `_pattern`).
+_Holes = dict[str, ast.expr | list[ast.expr]]  # what each hole matched
+_HOLE_PREFIX, _HOLE_SUFFIX = "__hole_", "__"
+_VALUES = "values"  # `{values}`: any number of string literals (the choices)
+# `{length}`, `{precision}`, `{scale}`: whole numbers, captured into TypeArguments.
+_CAPTURED = frozenset(f.name for f in fields(TypeArguments)) - {"choices"}
+_NO_ALIAS = "__no_alias__"  # `{alias}` when the annotation is no Literal alias
+
 _ON_DELETE = {"CASCADE": "cascade", "SET NULL": "set-null"}
 _COLUMN_KEYWORDS = frozenset({"unique", "index", "nullable", "default"})
-_ENUM_KEYWORDS = frozenset(
-    {"name", "native_enum", "length", "create_constraint", "validate_strings"}
-)
 # relationship() keywords that change what the relation is.
 _RELATIONSHIP_REFUSED = frozenset({"secondary", "uselist", "primaryjoin"})
 
@@ -100,21 +87,19 @@ class _Attribute:
 
 
 def model_field_specs(
-    module: ast.Module, class_name: str, model_tables: Mapping[str, str]
+    module: ast.Module,
+    class_name: str,
+    model_tables: Mapping[str, str],
+    inputs: Mapping[str, ast.expr] | None = None,
 ) -> list[str]:
     """The FIELD arguments of `class_name` in `module`, in the order of its columns.
 
     `model_tables` maps each table of the project to its model class (relations are
-    written as `ForeignKey("users.id")`). Raises UnreadableModel.
+    written as `ForeignKey("users.id")`). `inputs` are the annotations of the model's
+    create schema by field name (`class_annotations` of `<Model>Create`): they tell
+    apart the types that share a column. Raises UnreadableModel.
     """
-    node = next(
-        (
-            statement
-            for statement in module.body
-            if isinstance(statement, ast.ClassDef) and statement.name == class_name
-        ),
-        None,
-    )
+    node = _top_level_class(module, class_name)
     if node is None:
         raise UnreadableModel(f"no class {class_name} at the top of the module")
     if [ast.unparse(base) for base in node.bases] != ["Base"] or node.keywords:
@@ -138,7 +123,7 @@ def model_field_specs(
                 )
             specs.append(_relation_spec(attribute, relationship, model_tables))
         else:
-            specs.append(_column_spec(attribute, aliases))
+            specs.append(_column_spec(attribute, aliases, inputs or {}))
     for relationship in relationships.values():
         if not _is_list(relationship.annotation):  # a back-reference is no field
             raise UnreadableModel(
@@ -146,6 +131,32 @@ def model_field_specs(
                 f"foreign key column {relationship.name}_id"
             )
     return specs
+
+
+def class_annotations(module: ast.Module, class_name: str) -> dict[str, ast.expr]:
+    """The annotations of a top-level class's fields, `| None` removed, by name.
+
+    Empty when there is no such class: a schema's `<Model>Create` body, for example.
+    """
+    node = _top_level_class(module, class_name)
+    statements = node.body if node is not None else []
+    return {
+        statement.target.id: _unwrap_optional(_unquoted(statement.annotation))[0]
+        for statement in statements
+        if isinstance(statement, ast.AnnAssign)
+        and isinstance(statement.target, ast.Name)
+    }
+
+
+def _top_level_class(module: ast.Module, class_name: str) -> ast.ClassDef | None:
+    return next(
+        (
+            statement
+            for statement in module.body
+            if isinstance(statement, ast.ClassDef) and statement.name == class_name
+        ),
+        None,
+    )
 
 
 def _fail(statement: ast.stmt, problem: str) -> UnreadableModel:
@@ -323,13 +334,19 @@ def _relation_spec(
     where = f"line {column.line}: {column.name}"
     foreign_key = _foreign_key(column.call)
     assert foreign_key is not None
+    relation = FIELD_TYPES[RELATION]
     if any(
-        argument is not foreign_key and _name_of(argument) != "Integer"
+        argument is not foreign_key
+        and not _matches(_pattern(relation.column), argument)
         for argument in column.call.args
     ):
-        raise UnreadableModel(f"{where}: a foreign key column is an Integer")
-    if ast.unparse(column.annotation) != "int":
-        raise UnreadableModel(f"{where}: a foreign key column is Mapped[int]")
+        raise UnreadableModel(
+            f"{where}: a foreign key column's type is {relation.column}"
+        )
+    if not _matches(_pattern(relation.python), column.annotation):
+        raise UnreadableModel(
+            f"{where}: a foreign key column is Mapped[{relation.python}]"
+        )
     fk_keywords = _keywords(foreign_key, where)
     referred = _strings(foreign_key.args[:1])
     table, _, key = referred[0].rpartition(".") if referred else ("", "", "")
@@ -378,124 +395,382 @@ def _check_relationship(relationship: _Attribute, target: str, optional: bool) -
 # ---- columns ---------------------------------------------------------------------
 
 
-def _column_spec(column: _Attribute, aliases: Mapping[str, tuple[str, ...]]) -> str:
+@dataclass(frozen=True)
+class _ColumnTemplate:
+    """A column type code the reader recognises, and the entry it stands for."""
+
+    entry: FieldType
+    code: str  # a `column` template of the table, or a legacy spelling
+    loose: bool  # keyword arguments of the template may be left out
+
+    @property
+    def general(self) -> bool:
+        """Whether the code captures the type's arguments (`String({length})`)."""
+        return any(_hole(node) in _CAPTURED for node in ast.walk(_pattern(self.code)))
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A column type read as one entry, with the arguments it gave."""
+
+    template: _ColumnTemplate
+    arguments: TypeArguments
+
+    @property
+    def entry(self) -> FieldType:
+        return self.template.entry
+
+
+def _column_spec(
+    column: _Attribute,
+    aliases: Mapping[str, tuple[str, ...]],
+    inputs: Mapping[str, ast.expr],
+) -> str:
     where = f"line {column.line}: {column.name}"
     if not column.call.args:
         raise UnreadableModel(f"{where}: mapped_column() has no column type")
     if len(column.call.args) > 1:
         raise UnreadableModel(f"{where}: mapped_column() has more than a type")
-    kind, type_text, choices = _column_type(column.call.args[0], where)
-    if choices is not None:
-        annotation = column.annotation
-        named = aliases.get(annotation.id) if isinstance(annotation, ast.Name) else None
-        if (named or _literal_choices(annotation)) != choices:
-            raise UnreadableModel(
-                f"{where}: the annotation is not a Literal of the enum's values"
-            )
-    elif ast.unparse(column.annotation) != _ANNOTATIONS[kind]:
-        raise UnreadableModel(
-            f"{where}: the annotation {ast.unparse(column.annotation)} does not match "
-            f"{_ANNOTATIONS[kind]}"
-        )
+    chosen = _field_type(column, aliases, inputs.get(column.name), where)
     keywords = _keywords(column.call, where)
     modifiers = _modifiers(column, keywords, "unique", "index")
     if column.optional:
         modifiers.append("optional")
     default = keywords.get("default")
     if default is not None:
-        modifiers.append(f"default={_default_text(default, kind, where)}")
-    return ":".join([column.name, type_text, *modifiers])
+        modifiers.append(f"default={_default_text(default, chosen, where)}")
+    return ":".join([column.name, _type_text(chosen), *modifiers])
 
 
-def _column_type(node: ast.expr, where: str) -> tuple[str, str, tuple[str, ...] | None]:
-    """(field type, its text, the enum's values) of a column type expression."""
-    call = node if isinstance(node, ast.Call) else None
-    name = _name_of(call.func if call is not None else node)
-    arguments = call.args if call is not None else []
-    keywords = _keywords(call, where) if call is not None else {}
-    if name == "String":
-        (length,) = _integers(arguments, keywords, ("length",), where)
-        return "str", f"str({length})", None
-    if name == "Numeric":
-        precision, scale = _integers(arguments, keywords, ("precision", "scale"), where)
-        return "decimal", f"decimal({precision},{scale})", None
-    if name == "Enum":
-        choices = _strings(arguments)
-        if not choices or set(keywords) - _ENUM_KEYWORDS:
-            raise UnreadableModel(f"{where}: Enum() is not Enum(values..., name=...)")
-        return "enum", f"enum({','.join(choices)})", choices
-    if name == "DateTime" and not arguments and _is_true(keywords, "timezone"):
-        return "datetime", "datetime", None  # written by older versions
-    if name == "UTCDateTime" and set(keywords) <= {"precise"} and not arguments:
-        return "datetime", "datetime", None
-    if name in _SIMPLE_TYPES and name != "UTCDateTime" and not (arguments or keywords):
-        kind = _SIMPLE_TYPES[name]
-        return kind, kind, None
-    raise UnreadableModel(f"{where}: column type {ast.unparse(node)} has no field type")
-
-
-def _integers(
-    arguments: list[ast.expr],
-    keywords: Mapping[str, ast.expr],
-    names: tuple[str, ...],
+def _field_type(
+    column: _Attribute,
+    aliases: Mapping[str, tuple[str, ...]],
+    schema_annotation: ast.expr | None,
     where: str,
-) -> list[int]:
-    """The whole-number arguments `names` of a type, positional or by keyword."""
-    rest = names[len(arguments) :]
-    given = [*arguments, *(keywords[name] for name in rest if name in keywords)]
-    values = [
-        node.value
-        for node in given
-        if isinstance(node, ast.Constant) and type(node.value) is int
+) -> _Candidate:
+    """The entry a column is, from its type, its annotation and its schema's."""
+    node = column.call.args[0]
+    candidates = [c for t in _COLUMN_TEMPLATES if (c := _candidate(t, node))]
+    if not candidates:
+        raise UnreadableModel(f"{where}: {_no_field_type(node)}")
+    annotation = column.annotation
+
+    def written(candidate: _Candidate, template: str, code: ast.expr) -> bool:
+        return _matches(
+            _pattern(_filled(candidate, template, annotation, aliases)), code
+        )
+
+    fitting = [c for c in candidates if written(c, c.entry.python, annotation)]
+    if not fitting:
+        problem = _annotation_problem(candidates[0], annotation, aliases)
+        raise UnreadableModel(f"{where}: {problem}")
+    if len(fitting) > 1 and schema_annotation is not None:
+        told = [c for c in fitting if written(c, c.entry.input, schema_annotation)]
+        fitting = told or fitting
+    return next((c for c in fitting if c.template.general), fitting[0])
+
+
+def _candidate(template: _ColumnTemplate, node: ast.expr) -> _Candidate | None:
+    """`node` read as `template`'s entry, when it is that code."""
+    holes: _Holes = {}
+    if not _matches(_pattern(template.code), node, holes, loose=template.loose):
+        return None
+    numbers: dict[str, int] = {}
+    choices: tuple[str, ...] = ()
+    for name, captured in holes.items():
+        if name == _VALUES:
+            choices = (_strings(captured) if isinstance(captured, list) else None) or ()
+            if not choices:
+                return None
+        elif name in _CAPTURED:
+            number = _whole_number(captured)
+            if number is None:
+                return None
+            numbers[name] = number
+    arguments = TypeArguments(choices=choices, **numbers)
+    entry = template.entry
+    for name, captured in holes.items():  # {longest} must be what the values say
+        fact = entry.facts.get(name)
+        if fact is not None and _literal(captured) != fact(arguments):
+            return None
+    return _Candidate(template, arguments)
+
+
+def _filled(
+    candidate: _Candidate,
+    template: str,
+    annotation: ast.expr,
+    aliases: Mapping[str, tuple[str, ...]],
+) -> str:
+    """A code template of the candidate's entry with its arguments filled in.
+
+    `{alias}` is the model's annotation when that is a Literal (or a module-level
+    alias of one) of the candidate's values.
+    """
+    named = (
+        aliases.get(annotation.id)
+        if isinstance(annotation, ast.Name)
+        else _literal_choices(annotation)
+    )
+    choices = candidate.arguments.choices
+    alias = ast.unparse(annotation) if choices and named == choices else _NO_ALIAS
+    return candidate.entry.code(template, candidate.arguments, alias=alias)
+
+
+def _annotation_problem(
+    candidate: _Candidate, annotation: ast.expr, aliases: Mapping[str, tuple[str, ...]]
+) -> str:
+    code = ast.unparse(annotation)
+    expected = _filled(candidate, candidate.entry.python, annotation, aliases)
+    if _NO_ALIAS in expected:
+        values = ", ".join(candidate.arguments.choices)
+        return f"the annotation {code} is not a Literal of the values {values}"
+    return f"the annotation {code} does not match {expected}"
+
+
+def _no_field_type(node: ast.expr) -> str:
+    """Why a column type was not read, with the codes it was closest to."""
+    problem = f"column type {ast.unparse(node)} has no field type"
+    near = [
+        template.code
+        for template in _COLUMN_TEMPLATES
+        if _function_name(_pattern(template.code)) == _function_name(node)
     ]
-    if len(values) != len(names) or not set(keywords) <= set(rest):
-        raise UnreadableModel(f"{where}: expected {', '.join(names)} as whole numbers")
-    return values
+    if not near:
+        return problem
+    near = list(dict.fromkeys(near))
+    expected = near[0] if len(near) == 1 else ", ".join(near[:-1]) + " or " + near[-1]
+    return f"{problem} (expected {expected})"
 
 
-def _is_true(keywords: Mapping[str, ast.expr], key: str) -> bool:
-    node = keywords.get(key)
-    return (
-        set(keywords) == {key} and isinstance(node, ast.Constant) and node.value is True
+def _function_name(node: ast.expr) -> str | None:
+    return _name_of(node.func if isinstance(node, ast.Call) else node)
+
+
+def _type_text(candidate: _Candidate) -> str:
+    """The type as field syntax writes it: `str(200)`, `decimal(8,2)`, `email`."""
+    name, arguments = candidate.entry.name, candidate.arguments
+    shape = candidate.entry.arguments
+    if shape is Arguments.LENGTH:
+        return f"{name}({arguments.length})"
+    if shape is Arguments.PRECISION_SCALE:
+        return f"{name}({arguments.precision},{arguments.scale})"
+    if shape is Arguments.CHOICES:
+        return f"{name}({','.join(arguments.choices)})"
+    return name
+
+
+def _default_text(node: ast.expr, candidate: _Candidate, where: str) -> str:
+    """The `default=` text of a default written as the entry's `default_code` is.
+
+    `{text}` in the template captures the text itself (`Decimal("1.50")`); `{value!r}`
+    a literal, whose text is the string or, for other values, their JSON (`true`).
+    """
+    entry = candidate.entry
+    if entry.parse_default is None:
+        raise UnreadableModel(f"{where}: {entry.no_default}")
+    refused = UnreadableModel(
+        f"{where}: default {ast.unparse(node)} is not a literal {entry.name} default"
+    )
+    holes: _Holes = {}
+    if not _matches(_pattern(entry.default_code), node, holes):
+        raise refused
+    text_node, value_node = holes.get("text"), holes.get("value")
+    try:
+        if isinstance(text_node, ast.Constant) and isinstance(text_node.value, str):
+            text = text_node.value
+            entry.parse_default(text, candidate.arguments)
+            return text
+        if isinstance(value_node, ast.expr):
+            value = ast.literal_eval(value_node)
+            text = value if isinstance(value, str) else json.dumps(value)
+            if entry.parse_default(text, candidate.arguments) == value:
+                return text
+    except (ValueError, TypeError, SyntaxError, RecursionError):  # DefaultError too
+        pass
+    raise refused
+
+
+def _whole_number(node: ast.expr | list[ast.expr]) -> int | None:
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    return None
+
+
+def _literal(node: ast.expr | list[ast.expr]) -> object:
+    try:
+        return ast.literal_eval(node) if isinstance(node, ast.expr) else None
+    except (ValueError, TypeError, SyntaxError, RecursionError):
+        return None
+
+
+# ---- code templates as patterns --------------------------------------------------
+
+
+@cache
+def _pattern(template: str) -> ast.expr:
+    """The code of `template` with a hole (`__hole_length__`) for each `{brace}`.
+
+    `{values}` becomes a starred hole (`*__hole_values__`): any number of arguments.
+    """
+    names = {name for _, name, _, _ in Formatter().parse(template) if name}
+    holes = {name: f"{_HOLE_PREFIX}{name}{_HOLE_SUFFIX}" for name in names}
+    if _VALUES in holes:
+        holes[_VALUES] = "*" + holes[_VALUES]
+    return ast.parse(template.format(**holes), mode="eval").body
+
+
+def _hole(node: ast.AST) -> str | None:
+    """The brace a pattern node is a hole for (a name or a string), if any."""
+    text = node.id if isinstance(node, ast.Name) else None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        text = node.value
+    if text and text.startswith(_HOLE_PREFIX) and text.endswith(_HOLE_SUFFIX):
+        return text[len(_HOLE_PREFIX) : -len(_HOLE_SUFFIX)]
+    return None
+
+
+def _matches(
+    pattern: ast.expr, node: ast.expr, holes: _Holes | None = None, loose: bool = False
+) -> bool:
+    """Whether `node` is the code of `pattern`; what its holes match goes to `holes`.
+
+    Names match however they are qualified (`sa.String` is `String`), a call without
+    arguments is its bare name (`Text()` is `Text`), and an argument the templates
+    give a position (`String({length})`) may be passed by keyword. With `loose`, the
+    keyword arguments the pattern writes may be left out.
+    """
+    holes = {} if holes is None else holes
+    hole = _hole(pattern)
+    if hole is not None:
+        holes[hole] = node
+        return True
+    if isinstance(pattern, ast.Call) or isinstance(node, ast.Call):
+        return _calls_match(pattern, node, holes, loose)
+    if isinstance(pattern, ast.Name):
+        return _name_of(node) == pattern.id
+    if isinstance(pattern, ast.Constant):
+        return (
+            isinstance(node, ast.Constant)
+            and type(node.value) is type(pattern.value)
+            and node.value == pattern.value
+        )
+    return type(node) is type(pattern) and all(
+        _same(value, getattr(node, name), holes, loose)
+        for name, value in ast.iter_fields(pattern)
     )
 
 
-def _default_text(node: ast.expr, kind: str, where: str) -> str:
-    """The `default=` text of a column default written as the generated code does."""
-    form, text = _default_form(node)
-    if form is None or kind not in _DEFAULT_KINDS[form]:
-        raise UnreadableModel(
-            f"{where}: default {ast.unparse(node)} is not a literal {kind} default"
+def _same(value: object, other: object, holes: _Holes, loose: bool) -> bool:
+    """Whether two fields of ast nodes are the same code."""
+    if isinstance(value, ast.expr):
+        return isinstance(other, ast.expr) and _matches(value, other, holes, loose)
+    if isinstance(value, ast.AST):  # Load, BitOr, ...
+        return type(value) is type(other)
+    if isinstance(value, list):
+        return (
+            isinstance(other, list)
+            and len(value) == len(other)
+            and all(
+                _same(a, b, holes, loose) for a, b in zip(value, other, strict=True)
+            )
         )
-    return text
+    return value == other
 
 
-def _default_form(node: ast.expr) -> tuple[str | None, str]:
-    """(form, text): `("time", "12:30")` for `time.fromisoformat("12:30")`."""
+def _calls_match(pattern: ast.expr, node: ast.expr, holes: _Holes, loose: bool) -> bool:
+    pattern_call, call = _as_call(pattern), _as_call(node)
+    if pattern_call is None or call is None:
+        return False
+    expected, given = _bound(pattern_call), _bound(call)
+    if expected is None or given is None:
+        return False
+    missing = set(expected.keywords) - set(given.keywords)
+    return (
+        _matches(pattern_call.func, call.func, holes)
+        and set(given.keywords) <= set(expected.keywords)
+        and not (missing and (not loose or missing & expected.from_positions))
+        and _positional_match(expected.positional, given.positional, holes, loose)
+        and all(
+            _matches(expected.keywords[name], value, holes, loose)
+            for name, value in given.keywords.items()
+        )
+    )
+
+
+def _as_call(node: ast.expr) -> ast.Call | None:
     if isinstance(node, ast.Call):
-        text = _strings(node.args) if len(node.args) == 1 else None
-        if text is None or node.keywords:
-            return None, ""
-        function = node.func
-        if isinstance(function, ast.Name) and function.id in ("Decimal", "UUID"):
-            return function.id, text[0]
-        if (
-            isinstance(function, ast.Attribute)
-            and function.attr == "fromisoformat"
-            and _name_of(function.value) in ("date", "datetime", "time")
-        ):
-            return _name_of(function.value), text[0]
-        return None, ""
-    try:
-        value = ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, RecursionError):
-        return None, ""
-    if isinstance(value, bool):
-        return "bool", "true" if value else "false"
-    if isinstance(value, int):
-        return "int", str(value)
-    if isinstance(value, float):
-        return "float", repr(value)
-    if isinstance(value, str):
-        return "str", value
-    return None, ""
+        return node
+    if isinstance(node, ast.Name | ast.Attribute):
+        return ast.Call(func=node, args=[], keywords=[])
+    return None
+
+
+@dataclass(frozen=True)
+class _Bound:
+    """The arguments of a call, those with a parameter name by keyword."""
+
+    positional: list[ast.expr]
+    keywords: dict[str, ast.expr]
+    from_positions: set[str]  # keywords that were written positionally
+
+
+def _bound(call: ast.Call) -> _Bound | None:
+    name = _name_of(call.func)
+    bound = _Bound([], {}, set())
+    for index, argument in enumerate(call.args):
+        parameter = _PARAMETERS.get((name, index))
+        if parameter is None or isinstance(argument, ast.Starred):
+            bound.positional.append(argument)
+        else:
+            bound.keywords[parameter] = argument
+            bound.from_positions.add(parameter)
+    for keyword in call.keywords:
+        if keyword.arg is None or keyword.arg in bound.keywords:
+            return None  # **options, or an argument given twice
+        bound.keywords[keyword.arg] = keyword.value
+    return bound
+
+
+def _positional_match(
+    patterns: list[ast.expr], nodes: list[ast.expr], holes: _Holes, loose: bool
+) -> bool:
+    """Positional arguments; a starred hole (last) takes the rest of them."""
+    last = patterns[-1] if patterns else None
+    if isinstance(last, ast.Starred) and (name := _hole(last.value)) is not None:
+        patterns = patterns[:-1]
+        holes[name], nodes = nodes[len(patterns) :], nodes[: len(patterns)]
+    return len(patterns) == len(nodes) and all(
+        _matches(p, n, holes, loose) for p, n in zip(patterns, nodes, strict=True)
+    )
+
+
+def _parameters() -> dict[tuple[str | None, int], str]:
+    """The names the column templates give positions: ("String", 0) -> "length".
+
+    The braces are named after SQLAlchemy's parameters, so `String(length=200)` and
+    `Numeric(8, scale=2)` read as `String({length})` and `Numeric({precision},
+    {scale})` do.
+    """
+    parameters: dict[tuple[str | None, int], str] = {}
+    for entry in FIELD_TYPES.values():
+        for node in ast.walk(_pattern(entry.column)):
+            if isinstance(node, ast.Call):
+                for index, argument in enumerate(node.args):
+                    hole = _hole(argument)
+                    if hole in _CAPTURED:
+                        parameters[_name_of(node.func), index] = hole
+    return parameters
+
+
+_PARAMETERS = _parameters()
+# The table's column types (a relation's is read beside its foreign key), then the
+# legacy spellings, matched exactly.
+_COLUMN_TEMPLATES = tuple(
+    _ColumnTemplate(entry, entry.column, loose=True)
+    for entry in FIELD_TYPES.values()
+    if entry.name != RELATION
+) + tuple(
+    _ColumnTemplate(FIELD_TYPES[name], code, loose=False)
+    for code, name in _LEGACY_COLUMNS
+)

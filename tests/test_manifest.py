@@ -19,6 +19,7 @@ import pytest
 from fastapi_db_scaffold import __version__
 from fastapi_db_scaffold.add_model import AddModelOptions, add_model
 from fastapi_db_scaffold.errors import FieldSpecError, ProjectError
+from fastapi_db_scaffold.field_types import FIELD_TYPES, RELATION, Arguments
 from fastapi_db_scaffold.fields import Field, field_spec, parse_field
 from fastapi_db_scaffold.manifest import (
     MANIFEST_FILE,
@@ -29,7 +30,11 @@ from fastapi_db_scaffold.manifest import (
     read_manifest,
     rebuild_manifest,
 )
-from fastapi_db_scaffold.model_reader import UnreadableModel, model_field_specs
+from fastapi_db_scaffold.model_reader import (
+    UnreadableModel,
+    class_annotations,
+    model_field_specs,
+)
 from fastapi_db_scaffold.project import Project, find_project
 from fastapi_db_scaffold.scaffold import NewProjectOptions, create_project
 
@@ -473,6 +478,18 @@ READABLE = [
         "    x: Mapped[str] = mapped_column(Text)",
         "x:text",
     ),
+    # Older spellings, and the keyword arguments a template writes left out.
+    ("x: Mapped[float] = mapped_column(sa.Float)", "x:float"),
+    ("x: Mapped[time] = mapped_column(Time, unique=True)", "x:time:unique"),
+    ("x: Mapped[time] = mapped_column(PreciseTime)", "x:time"),
+    ("x: Mapped[Status] = mapped_column(Enum('a', 'b', name='x'))", "x:enum(a,b)"),
+    # Without the create schema, the general type of a shared column.
+    ("x: Mapped[str] = mapped_column(String(320))", "x:str(320)"),
+    ("x: Mapped[str | None] = mapped_column(String(2048))", "x:str(2048):optional"),
+    (
+        "x: Mapped[str] = mapped_column(String(320), default='a@example.com')",
+        "x:str(320):default=a@example.com",
+    ),
 ]
 UNREADABLE = [
     (
@@ -501,15 +518,18 @@ UNREADABLE = [
     ),
     (
         "x: Mapped[str] = mapped_column(String)",
-        "line 6: x: expected length as whole numbers",
+        "line 6: x: column type String has no field type (expected String({length}), "
+        "String(320) or String(2048))",
     ),
     (
         "x: Mapped[str] = mapped_column(String(20, collation='C'))",
-        "line 6: x: expected length as whole numbers",
+        "line 6: x: column type String(20, collation='C') has no field type "
+        "(expected String({length}), String(320) or String(2048))",
     ),
     (
         "x: Mapped[Decimal] = mapped_column(Numeric(8))",
-        "line 6: x: expected precision, scale as whole numbers",
+        "line 6: x: column type Numeric(8) has no field type "
+        "(expected Numeric({precision}, {scale}))",
     ),
     (
         "x: Mapped[int] = mapped_column(String(20))",
@@ -521,15 +541,17 @@ UNREADABLE = [
     ),
     (
         "x: Mapped[datetime] = mapped_column(DateTime)",
-        "line 6: x: column type DateTime has no field type",
+        "line 6: x: column type DateTime has no field type "
+        "(expected DateTime(timezone=True))",
     ),
     (
         "x: Mapped[Status] = mapped_column(Enum('a', 'c'))",
-        "line 6: x: the annotation is not a Literal of the enum's values",
+        "line 6: x: the annotation Status is not a Literal of the values a, c",
     ),
     (
         "x: Mapped[str] = mapped_column(Enum(MyEnum))",
-        "line 6: x: Enum() is not Enum(values..., name=...)",
+        "line 6: x: column type Enum(MyEnum) has no field type (expected "
+        'Enum({values}, name="{enum_name}", native_enum=False, length={longest}))',
     ),
     (
         "x: Mapped[int] = mapped_column(Integer, default=func.now())",
@@ -584,7 +606,7 @@ UNREADABLE = [
     (
         "x_id: Mapped[int] = mapped_column(BigInteger, ForeignKey('users.id'))\n"
         "    x: Mapped[User] = relationship()",
-        "line 6: x_id: a foreign key column is an Integer",
+        "line 6: x_id: a foreign key column's type is Integer",
     ),
     (
         "x_id: Mapped[int] = mapped_column(ForeignKey('users.id'))\n"
@@ -606,11 +628,56 @@ UNREADABLE = [
         "    x: Mapped[User] = relationship(Thing)",
         "line 7: x: the relationship is not to User",
     ),
+    (
+        "x: Mapped[Status] = mapped_column(Enum('a', 'b', length=5))",
+        "line 6: x: column type Enum('a', 'b', length=5) has no field type (expected "
+        'Enum({values}, name="{enum_name}", native_enum=False, length={longest}))',
+    ),
+    (
+        "x: Mapped[Status] = mapped_column(Enum('a', 'b', create_constraint=True))",
+        "line 6: x: column type Enum('a', 'b', create_constraint=True) has no field "
+        'type (expected Enum({values}, name="{enum_name}", native_enum=False, '
+        "length={longest}))",
+    ),
+    (
+        "x: Mapped[Status] = mapped_column(Enum('a', 'b', native_enum=True))",
+        "line 6: x: column type Enum('a', 'b', native_enum=True) has no field type "
+        '(expected Enum({values}, name="{enum_name}", native_enum=False, '
+        "length={longest}))",
+    ),
+    (
+        "x: Mapped[datetime] = mapped_column(DateTime(timezone=False))",
+        "line 6: x: column type DateTime(timezone=False) has no field type "
+        "(expected DateTime(timezone=True))",
+    ),
+    (
+        "x: Mapped[dict[str, Any]] = mapped_column(JSON, default={})",
+        f"line 6: x: {FIELD_TYPES['json'].no_default}",
+    ),
+    (
+        "x: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal('x'))",
+        "line 6: x: default Decimal('x') is not a literal decimal default",
+    ),
+    (
+        "x: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=1)",
+        "line 6: x: default 1 is not a literal decimal default",
+    ),
+    (
+        "x: Mapped[int] = mapped_column(Integer, default=2**40)",
+        "line 6: x: default 2 ** 40 is not a literal int default",
+    ),
 ]
 
 
-def read_class(body: str, head: str = MODULE_HEAD) -> list[str]:
-    return model_field_specs(ast.parse(head + "    " + body + "\n"), "Thing", TABLES)
+def read_class(
+    body: str, head: str = MODULE_HEAD, inputs: dict[str, str] | None = None
+) -> list[str]:
+    """The fields of class Thing in `head` + `body`; `inputs` its create schema's."""
+    schema = {
+        name: ast.parse(code, mode="eval").body for name, code in (inputs or {}).items()
+    }
+    module = ast.parse(head + "    " + body + "\n")
+    return model_field_specs(module, "Thing", TABLES, schema)
 
 
 @pytest.mark.parametrize(("body", "spec"), READABLE, ids=[s for _, s in READABLE])
@@ -623,6 +690,53 @@ def test_code_without_field_syntax_says_why(body: str, reason: str) -> None:
     with pytest.raises(UnreadableModel) as raised:
         read_class(body)
     assert str(raised.value) == reason
+
+
+@pytest.mark.parametrize(
+    ("body", "schema", "spec"),
+    [
+        ("x: Mapped[str] = mapped_column(String(320))", "EmailStr", "x:email"),
+        ("x: Mapped[str] = mapped_column(String(length=320))", "EmailStr", "x:email"),
+        (
+            "x: Mapped[str] = mapped_column(sa.String(320))",
+            "pydantic.EmailStr",
+            "x:email",
+        ),
+        (
+            "x: Mapped[str | None] = mapped_column(String(2048), default='https://a.b')",
+            "WebUrl",
+            "x:url:optional:default=https://a.b",
+        ),
+        (
+            "x: Mapped[str] = mapped_column(String(320))",
+            "Annotated[Text, Field(max_length=320)]",
+            "x:str(320)",
+        ),
+        # A schema that says neither: the general type.
+        ("x: Mapped[str] = mapped_column(String(320))", "str", "x:str(320)"),
+        # A column only one type has: the schema is not asked.
+        ("x: Mapped[str] = mapped_column(String(80))", "EmailStr", "x:str(80)"),
+    ],
+)
+def test_the_create_schema_tells_apart_types_that_share_a_column(
+    body: str, schema: str, spec: str
+) -> None:
+    assert read_class(body, inputs={"x": schema}) == [spec]
+
+
+def test_class_annotations_are_a_schema_body_without_none() -> None:
+    module = ast.parse(
+        "class ThingCreate(BaseModel):\n"
+        "    model_config = ConfigDict(extra='forbid')\n"
+        "    x: EmailStr\n"
+        "    y: WebUrl | None = None\n"
+    )
+    annotations = class_annotations(module, "ThingCreate")
+    assert {name: ast.unparse(a) for name, a in annotations.items()} == {
+        "x": "EmailStr",
+        "y": "WebUrl",
+    }
+    assert class_annotations(module, "OtherCreate") == {}
 
 
 @pytest.mark.parametrize(
@@ -647,6 +761,7 @@ def test_a_class_not_shaped_like_a_generated_model_says_why(
 def generate(
     dest: Path, models: list[tuple[str, list[str]]], **choices: Any
 ) -> Project:
+    """A new project given `models`, without its manifest (as if made before it)."""
     create_project(NewProjectOptions(name="demo", dest=dest, yes=True, **choices))
     for model, fields in models:
         add_model(
@@ -654,6 +769,7 @@ def generate(
                 project_dir=dest, model=model, fields=fields, migration=False
             )
         )
+    (dest / MANIFEST_FILE).unlink(missing_ok=True)
     return find_project(dest)
 
 
@@ -919,4 +1035,81 @@ def test_relations_both_ways_are_ordered_by_file_name(project_copy: Path) -> Non
         "User",
         (*MODELS[0][1], "pinned:Post:optional:set-null"),
         __version__,
+    )
+
+
+# ---- types that share a column, and every type of the table ----------------------
+
+CONTACT_MODEL = (
+    "Contact",
+    [
+        "mail:email:unique",
+        "backup:email:optional:default=backup@example.com",
+        "site:url:optional",
+        "short:str(320)",
+        "long:str(2048):optional",
+        "owner:User",
+    ],
+)
+
+
+def test_email_and_url_fields_are_rebuilt_from_the_schema(tmp_path: Path) -> None:
+    project = generate(tmp_path / "demo", [MODELS[0], CONTACT_MODEL])
+    rebuilt = rebuild_manifest(project)
+    assert rebuilt.skipped == ()
+    assert_same_fields(rebuilt.manifest, [MODELS[0], CONTACT_MODEL])
+
+
+def test_without_the_schema_a_shared_column_is_the_general_type(
+    tmp_path: Path,
+) -> None:
+    project = generate(tmp_path / "demo", [MODELS[0], CONTACT_MODEL])
+    (project.package_dir / "schemas" / "contact.py").unlink()
+    rebuilt = rebuild_manifest(project)
+    assert rebuilt.skipped == ()
+    contact = rebuilt.manifest.get("Contact")
+    assert contact is not None
+    assert contact.fields == (
+        "mail:str(320):unique",
+        "backup:str(320):optional:default=backup@example.com",
+        "site:str(2048):optional",
+        "short:str(320)",
+        "long:str(2048):optional",
+        "owner:User",
+    )
+
+
+def test_an_unreadable_schema_is_like_a_missing_one(tmp_path: Path) -> None:
+    project = generate(tmp_path / "demo", [MODELS[0], CONTACT_MODEL])
+    (project.package_dir / "schemas" / "contact.py").write_text("class (:\n")
+    contact = rebuild_manifest(project).manifest.get("Contact")
+    assert contact is not None
+    assert contact.fields[0] == "mail:str(320):unique"
+
+
+def one_field_of(name: str) -> str:
+    """A field of type `name`, with arguments when the type takes them."""
+    if name == RELATION:
+        return "owner:User"
+    arguments = {
+        Arguments.NONE: "",
+        Arguments.LENGTH: "(42)",
+        Arguments.PRECISION_SCALE: "(7,3)",
+        Arguments.CHOICES: "(low,high)",
+    }[FIELD_TYPES[name].arguments]
+    return f"field_{name}:{name}{arguments}"
+
+
+EVERY_TYPE_MODEL = ("Sample", [one_field_of(name) for name in FIELD_TYPES])
+
+
+def test_the_reader_knows_every_type_of_the_table(tmp_path: Path) -> None:
+    project = generate(tmp_path / "demo", [MODELS[0], EVERY_TYPE_MODEL])
+    rebuilt = rebuild_manifest(project)
+    assert rebuilt.skipped == ()
+    assert_same_fields(rebuilt.manifest, [MODELS[0], EVERY_TYPE_MODEL])
+    sample = rebuilt.manifest.get("Sample")
+    assert sample is not None
+    assert sample.fields == tuple(
+        field_spec(parse_field(spec)) for spec in EVERY_TYPE_MODEL[1]
     )
