@@ -37,9 +37,8 @@ import ast
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from functools import cache
-from string import Formatter
 
+from .code_patterns import Holes, Matcher, hole, name_of, pattern
 from .field_types import FIELD_TYPES, RELATION, Arguments, FieldType, TypeArguments
 
 __all__ = ["UnreadableModel", "class_annotations", "model_field_specs"]
@@ -60,10 +59,9 @@ _LEGACY_COLUMNS = (
     ("Time", "time"),  # now PreciseTime()
 )
 
-# Code templates are read as patterns with a hole for each brace (see `_pattern`).
-_Holes = dict[str, ast.expr | list[ast.expr]]  # what each hole matched
-_HOLE_PREFIX, _HOLE_SUFFIX = "__hole_", "__"
-_VALUES = "values"  # `{values}`: any number of string literals (the choices)
+# Code templates are read as patterns with a hole for each brace (`code_patterns`);
+# `{values}` takes any number of string literals (the choices).
+_VALUES = "values"
 # `{length}`, `{precision}`, `{scale}`: whole numbers, captured into TypeArguments.
 _CAPTURED = frozenset(f.name for f in fields(TypeArguments)) - {"choices"}
 _NO_ALIAS = "__no_alias__"  # `{alias}` when the annotation is no Literal alias
@@ -185,11 +183,11 @@ def _attribute(statement: ast.stmt) -> _Attribute | None:
     name = statement.target.id
     annotation = statement.annotation
     if not (
-        isinstance(annotation, ast.Subscript) and _name_of(annotation.value) == "Mapped"
+        isinstance(annotation, ast.Subscript) and name_of(annotation.value) == "Mapped"
     ):
         raise _fail(statement, f"{name} is not annotated Mapped[...]")
     call = statement.value
-    function = _name_of(call.func) if isinstance(call, ast.Call) else None
+    function = name_of(call.func) if isinstance(call, ast.Call) else None
     if not isinstance(call, ast.Call) or function not in (
         "mapped_column",
         "relationship",
@@ -197,15 +195,6 @@ def _attribute(statement: ast.stmt) -> _Attribute | None:
         raise _fail(statement, f"{name} is not a mapped_column() or relationship()")
     inner, optional = _unwrap_optional(_unquoted(annotation.slice))
     return _Attribute(name, statement.lineno, inner, optional, call, function)
-
-
-def _name_of(node: ast.expr) -> str | None:
-    """`String` for `String` and `sa.String`; None for anything else."""
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return None
 
 
 def _unquoted(annotation: ast.expr) -> ast.expr:
@@ -226,7 +215,7 @@ def _unwrap_optional(annotation: ast.expr) -> tuple[ast.expr, bool]:
         ):
             if isinstance(other, ast.Constant) and other.value is None:
                 return inner, True
-    if isinstance(annotation, ast.Subscript) and _name_of(annotation.value) == (
+    if isinstance(annotation, ast.Subscript) and name_of(annotation.value) == (
         "Optional"
     ):
         return annotation.slice, True
@@ -234,7 +223,7 @@ def _unwrap_optional(annotation: ast.expr) -> tuple[ast.expr, bool]:
 
 
 def _is_list(annotation: ast.expr) -> bool:
-    return isinstance(annotation, ast.Subscript) and _name_of(annotation.value) in (
+    return isinstance(annotation, ast.Subscript) and name_of(annotation.value) in (
         "list",
         "List",
         "Sequence",
@@ -260,7 +249,7 @@ def _literal_aliases(module: ast.Module) -> dict[str, tuple[str, ...]]:
 
 
 def _literal_choices(node: ast.expr) -> tuple[str, ...] | None:
-    if not (isinstance(node, ast.Subscript) and _name_of(node.value) == "Literal"):
+    if not (isinstance(node, ast.Subscript) and name_of(node.value) == "Literal"):
         return None
     items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
     return _strings(items)
@@ -323,7 +312,7 @@ def _modifiers(
 
 def _foreign_key(call: ast.Call) -> ast.Call | None:
     for argument in call.args:
-        if isinstance(argument, ast.Call) and _name_of(argument.func) == "ForeignKey":
+        if isinstance(argument, ast.Call) and name_of(argument.func) == "ForeignKey":
             return argument
     return None
 
@@ -337,13 +326,13 @@ def _relation_spec(
     relation = FIELD_TYPES[RELATION]
     if any(
         argument is not foreign_key
-        and not _matches(_pattern(relation.column), argument)
+        and not _MATCHER.matches(pattern(relation.column), argument)
         for argument in column.call.args
     ):
         raise UnreadableModel(
             f"{where}: a foreign key column's type is {relation.column}"
         )
-    if not _matches(_pattern(relation.python), column.annotation):
+    if not _MATCHER.matches(pattern(relation.python), column.annotation):
         raise UnreadableModel(
             f"{where}: a foreign key column is Mapped[{relation.python}]"
         )
@@ -374,7 +363,7 @@ def _relation_spec(
 
 def _check_relationship(relationship: _Attribute, target: str, optional: bool) -> None:
     where = f"line {relationship.line}: {relationship.name}"
-    if _name_of(_unquoted(relationship.annotation)) != target:
+    if name_of(_unquoted(relationship.annotation)) != target:
         raise UnreadableModel(f"{where}: the relationship is not Mapped[{target}]")
     if relationship.optional != optional:
         raise UnreadableModel(
@@ -387,7 +376,7 @@ def _check_relationship(relationship: _Attribute, target: str, optional: bool) -
     arguments = relationship.call.args
     if arguments and not (
         len(arguments) == 1
-        and target in (_name_of(arguments[0]), *(_strings(arguments) or ()))
+        and target in (name_of(arguments[0]), *(_strings(arguments) or ()))
     ):
         raise UnreadableModel(f"{where}: the relationship is not to {target}")
 
@@ -406,7 +395,7 @@ class _ColumnTemplate:
     @property
     def general(self) -> bool:
         """Whether the code captures the type's arguments (`String({length})`)."""
-        return any(_hole(node) in _CAPTURED for node in ast.walk(_pattern(self.code)))
+        return any(hole(node) in _CAPTURED for node in ast.walk(pattern(self.code)))
 
 
 @dataclass(frozen=True)
@@ -456,8 +445,8 @@ def _field_type(
     annotation = column.annotation
 
     def written(candidate: _Candidate, template: str, code: ast.expr) -> bool:
-        return _matches(
-            _pattern(_filled(candidate, template, annotation, aliases)), code
+        return _MATCHER.matches(
+            pattern(_filled(candidate, template, annotation, aliases)), code
         )
 
     fitting = [c for c in candidates if written(c, c.entry.python, annotation)]
@@ -472,8 +461,8 @@ def _field_type(
 
 def _candidate(template: _ColumnTemplate, node: ast.expr) -> _Candidate | None:
     """`node` read as `template`'s entry, when it is that code."""
-    holes: _Holes = {}
-    if not _matches(_pattern(template.code), node, holes, loose=template.loose):
+    holes: Holes = {}
+    if not _MATCHER.matches(pattern(template.code), node, holes, loose=template.loose):
         return None
     numbers: dict[str, int] = {}
     choices: tuple[str, ...] = ()
@@ -534,7 +523,7 @@ def _no_field_type(node: ast.expr) -> str:
     near = [
         template.code
         for template in _COLUMN_TEMPLATES
-        if _function_name(_pattern(template.code)) == _function_name(node)
+        if _function_name(pattern(template.code)) == _function_name(node)
     ]
     if not near:
         return problem
@@ -544,7 +533,7 @@ def _no_field_type(node: ast.expr) -> str:
 
 
 def _function_name(node: ast.expr) -> str | None:
-    return _name_of(node.func if isinstance(node, ast.Call) else node)
+    return name_of(node.func if isinstance(node, ast.Call) else node)
 
 
 def _type_text(candidate: _Candidate) -> str:
@@ -572,8 +561,8 @@ def _default_text(node: ast.expr, candidate: _Candidate, where: str) -> str:
     refused = UnreadableModel(
         f"{where}: default {ast.unparse(node)} is not a literal {entry.name} default"
     )
-    holes: _Holes = {}
-    if not _matches(_pattern(entry.default_code), node, holes):
+    holes: Holes = {}
+    if not _MATCHER.matches(pattern(entry.default_code), node, holes):
         raise refused
     text_node, value_node = holes.get("text"), holes.get("value")
     try:
@@ -604,147 +593,6 @@ def _literal(node: ast.expr | list[ast.expr]) -> object:
         return None
 
 
-# ---- code templates as patterns --------------------------------------------------
-
-
-@cache
-def _pattern(template: str) -> ast.expr:
-    """The code of `template` with a hole (`__hole_length__`) for each `{brace}`.
-
-    `{values}` becomes a starred hole (`*__hole_values__`): any number of arguments.
-    """
-    names = {name for _, name, _, _ in Formatter().parse(template) if name}
-    holes = {name: f"{_HOLE_PREFIX}{name}{_HOLE_SUFFIX}" for name in names}
-    if _VALUES in holes:
-        holes[_VALUES] = "*" + holes[_VALUES]
-    return ast.parse(template.format(**holes), mode="eval").body
-
-
-def _hole(node: ast.AST) -> str | None:
-    """The brace a pattern node is a hole for (a name or a string), if any."""
-    text = node.id if isinstance(node, ast.Name) else None
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        text = node.value
-    if text and text.startswith(_HOLE_PREFIX) and text.endswith(_HOLE_SUFFIX):
-        return text[len(_HOLE_PREFIX) : -len(_HOLE_SUFFIX)]
-    return None
-
-
-def _matches(
-    pattern: ast.expr, node: ast.expr, holes: _Holes | None = None, loose: bool = False
-) -> bool:
-    """Whether `node` is the code of `pattern`; what its holes match goes to `holes`.
-
-    Names match however they are qualified (`sa.String` is `String`), a call without
-    arguments is its bare name (`Text()` is `Text`), and an argument the templates
-    give a position (`String({length})`) may be passed by keyword. With `loose`, the
-    keyword arguments the pattern writes may be left out.
-    """
-    holes = {} if holes is None else holes
-    hole = _hole(pattern)
-    if hole is not None:
-        holes[hole] = node
-        return True
-    if isinstance(pattern, ast.Call) or isinstance(node, ast.Call):
-        return _calls_match(pattern, node, holes, loose)
-    if isinstance(pattern, ast.Name):
-        return _name_of(node) == pattern.id
-    if isinstance(pattern, ast.Constant):
-        return (
-            isinstance(node, ast.Constant)
-            and type(node.value) is type(pattern.value)
-            and node.value == pattern.value
-        )
-    return type(node) is type(pattern) and all(
-        _same(value, getattr(node, name), holes, loose)
-        for name, value in ast.iter_fields(pattern)
-    )
-
-
-def _same(value: object, other: object, holes: _Holes, loose: bool) -> bool:
-    """Whether two fields of ast nodes are the same code."""
-    if isinstance(value, ast.expr):
-        return isinstance(other, ast.expr) and _matches(value, other, holes, loose)
-    if isinstance(value, ast.AST):  # Load, BitOr, ...
-        return type(value) is type(other)
-    if isinstance(value, list):
-        return (
-            isinstance(other, list)
-            and len(value) == len(other)
-            and all(
-                _same(a, b, holes, loose) for a, b in zip(value, other, strict=True)
-            )
-        )
-    return value == other
-
-
-def _calls_match(pattern: ast.expr, node: ast.expr, holes: _Holes, loose: bool) -> bool:
-    pattern_call, call = _as_call(pattern), _as_call(node)
-    if pattern_call is None or call is None:
-        return False
-    expected, given = _bound(pattern_call), _bound(call)
-    if expected is None or given is None:
-        return False
-    missing = set(expected.keywords) - set(given.keywords)
-    return (
-        _matches(pattern_call.func, call.func, holes)
-        and set(given.keywords) <= set(expected.keywords)
-        and not (missing and (not loose or missing & expected.from_positions))
-        and _positional_match(expected.positional, given.positional, holes, loose)
-        and all(
-            _matches(expected.keywords[name], value, holes, loose)
-            for name, value in given.keywords.items()
-        )
-    )
-
-
-def _as_call(node: ast.expr) -> ast.Call | None:
-    if isinstance(node, ast.Call):
-        return node
-    if isinstance(node, ast.Name | ast.Attribute):
-        return ast.Call(func=node, args=[], keywords=[])
-    return None
-
-
-@dataclass(frozen=True)
-class _Bound:
-    """The arguments of a call, those with a parameter name by keyword."""
-
-    positional: list[ast.expr]
-    keywords: dict[str, ast.expr]
-    from_positions: set[str]  # keywords that were written positionally
-
-
-def _bound(call: ast.Call) -> _Bound | None:
-    name = _name_of(call.func)
-    bound = _Bound([], {}, set())
-    for index, argument in enumerate(call.args):
-        parameter = _PARAMETERS.get((name, index))
-        if parameter is None or isinstance(argument, ast.Starred):
-            bound.positional.append(argument)
-        else:
-            bound.keywords[parameter] = argument
-            bound.from_positions.add(parameter)
-    for keyword in call.keywords:
-        if keyword.arg is None or keyword.arg in bound.keywords:
-            return None  # **options, or an argument given twice
-        bound.keywords[keyword.arg] = keyword.value
-    return bound
-
-
-def _positional_match(
-    patterns: list[ast.expr], nodes: list[ast.expr], holes: _Holes, loose: bool
-) -> bool:
-    """Positional arguments; a starred hole (last) takes the rest of them."""
-    last = patterns[-1] if patterns else None
-    if isinstance(last, ast.Starred) and (name := _hole(last.value)) is not None:
-        patterns = patterns[:-1]
-        holes[name], nodes = nodes[len(patterns) :], nodes[: len(patterns)]
-    return len(patterns) == len(nodes) and all(
-        _matches(p, n, holes, loose) for p, n in zip(patterns, nodes, strict=True)
-    )
-
-
 def _parameters() -> dict[tuple[str | None, int], str]:
     """The names the column templates give positions: ("String", 0) -> "length".
 
@@ -754,16 +602,16 @@ def _parameters() -> dict[tuple[str | None, int], str]:
     """
     parameters: dict[tuple[str | None, int], str] = {}
     for entry in FIELD_TYPES.values():
-        for node in ast.walk(_pattern(entry.column)):
+        for node in ast.walk(pattern(entry.column)):
             if isinstance(node, ast.Call):
                 for index, argument in enumerate(node.args):
-                    hole = _hole(argument)
-                    if hole in _CAPTURED:
-                        parameters[_name_of(node.func), index] = hole
+                    brace = hole(argument)
+                    if brace in _CAPTURED:
+                        parameters[name_of(node.func), index] = brace
     return parameters
 
 
-_PARAMETERS = _parameters()
+_MATCHER = Matcher(_parameters())
 # The table's column types (a relation's is read beside its foreign key), then the
 # legacy spellings, matched exactly.
 _COLUMN_TEMPLATES = tuple(
