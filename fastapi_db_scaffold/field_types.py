@@ -120,6 +120,7 @@ class FieldType:
     changeable: bool = True  # the update test can give it a new, different value
     is_text: bool = False  # free text: lone surrogates and NUL must give a 422
     width: int | None = None  # a VARCHAR's fixed width (str: its length)
+    misspellings: tuple[str, ...] = ()  # SQLAlchemy names a user may type for it
     facts: Mapping[str, Callable[[TypeArguments], object]] = field(
         default_factory=dict
     )  # extra `{braces}` computed from the arguments
@@ -328,6 +329,7 @@ FIELD_TYPES: dict[str, FieldType] = {
     for entry in (
         FieldType(
             name="str",
+            misspellings=("String", "Unicode"),
             syntax="str, str(N)",
             summary=f"String(N); N is {DEFAULT_STR_LENGTH} unless given",
             arguments=Arguments.LENGTH,
@@ -342,6 +344,7 @@ FIELD_TYPES: dict[str, FieldType] = {
         ),
         FieldType(
             name="text",
+            misspellings=("UnicodeText",),
             syntax="text",
             summary="Text, unbounded (cannot be unique or indexed)",
             column="Text",
@@ -357,6 +360,7 @@ FIELD_TYPES: dict[str, FieldType] = {
         ),
         FieldType(
             name="int",
+            misspellings=("Integer", "SmallInteger"),
             syntax="int",
             summary="Integer (32-bit)",
             column="Integer",
@@ -370,6 +374,7 @@ FIELD_TYPES: dict[str, FieldType] = {
         ),
         FieldType(
             name="bigint",
+            misspellings=("BigInteger",),
             syntax="bigint",
             summary="BigInteger (64-bit)",
             column="BigInteger",
@@ -383,6 +388,7 @@ FIELD_TYPES: dict[str, FieldType] = {
         ),
         FieldType(
             name="float",
+            misspellings=("Double",),
             syntax="float",
             summary="Double (8 bytes everywhere), finite",
             column="Double",
@@ -396,6 +402,7 @@ FIELD_TYPES: dict[str, FieldType] = {
         ),
         FieldType(
             name="decimal",
+            misspellings=("Numeric",),
             syntax="decimal, decimal(P,S)",
             summary="Numeric(P,S); (10,2) unless given",
             arguments=Arguments.PRECISION_SCALE,
@@ -412,6 +419,7 @@ FIELD_TYPES: dict[str, FieldType] = {
         ),
         FieldType(
             name="bool",
+            misspellings=("Boolean",),
             syntax="bool",
             summary="Boolean",
             column="Boolean",

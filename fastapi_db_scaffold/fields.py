@@ -68,16 +68,10 @@ _MODIFIER_HINTS = {
 }
 _TYPE_NAMES = frozenset(FIELD_TYPES) - {RELATION}
 # SQLAlchemy type names that are not ours in another case (Text, DateTime, ... are).
-_SQLALCHEMY_TYPES = {
-    "BigInteger": "bigint",
-    "Boolean": "bool",
-    "Double": "float",
-    "Integer": "int",
-    "Numeric": "decimal",
-    "SmallInteger": "int",
-    "String": "str",
-    "Unicode": "str",
-    "UnicodeText": "text",
+_MISSPELLINGS = {
+    spelling: entry.name
+    for entry in FIELD_TYPES.values()
+    for spelling in entry.misspellings
 }
 _FIELD_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 _MODEL_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")
@@ -261,10 +255,10 @@ def _parse_type(spec: str, type_text: str) -> _TypeFacts:
             f"unknown type {type_text!r}: type names are lowercase "
             f"(did you mean {base.lower()!r}?)",
         )
-    if base in _SQLALCHEMY_TYPES:
+    if base in _MISSPELLINGS:
         raise _error(
             spec,
-            f"unknown type {type_text!r} (did you mean {_SQLALCHEMY_TYPES[base]!r}?); "
+            f"unknown type {type_text!r} (did you mean {_MISSPELLINGS[base]!r}?); "
             f"known: {known}",
         )
     if _MODEL_NAME.fullmatch(base) and args is None:
