@@ -94,6 +94,8 @@ MODELS: list[tuple[str, list[str]]] = [
             "reminder:time",
             "key:uuid:unique",
             "meta:json",
+            "contact:email:unique",
+            "homepage:url:optional",
             "status:enum(draft,published,archived):default=draft",
             "author:User:cascade",
             "category:Category:optional:set-null",

@@ -155,6 +155,7 @@ def _valid_post(client: httpx2.Client) -> dict[str, Any]:
         "reminder": "09:30:00",
         "key": "6f1c1a43-4f2b-4bb8-9a2b-6a2c7cb1c001",
         "meta": {"a": 1},
+        "contact": "writer@example.com",
         "author_id": user.json()["id"],
     }
 
@@ -169,7 +170,11 @@ def test_hostile_requests_get_a_4xx_never_a_5xx(
         answers = {}
         for method, url, body in HOSTILE_REQUESTS:
             if body is not None and url == "/posts":
-                body = {**valid, "title": f"t{len(answers)}", **body}
+                unique = {
+                    "title": f"t{len(answers)}",
+                    "contact": f"t{len(answers)}@x.io",
+                }
+                body = {**valid, **unique, **body}
             response = client.request(method, url, json=body)
             answers[(method, url, repr(body)[:60])] = response.status_code
     failures = {key: code for key, code in answers.items() if not 400 <= code < 500}
@@ -200,6 +205,8 @@ def test_values_round_trip_exactly(
             "published_at": "2024-05-17T23:30:15.123456-07:00",
             "reminder": "23:59:58.250000",
             "meta": {"tags": ["ünïcode", "🎉"], "n": 1.25},
+            "contact": "jürgen.müller@exämple.com",
+            "homepage": "https://example.com/wiki/Gr%C3%BC%C3%9Fe?q=1&r=%F0%9F%8E%89#top",
         }
         created = client.post("/posts", json=post)
         assert created.status_code == 201, created.text
@@ -207,6 +214,8 @@ def test_values_round_trip_exactly(
     assert fetched["title"] == post["title"]
     assert fetched["body"] == post["body"]
     assert fetched["meta"] == post["meta"]
+    assert fetched["contact"] == post["contact"]
+    assert fetched["homepage"] == post["homepage"]
     assert fetched["price"] == "100000.05"
     assert fetched["reminder"].startswith("23:59:58.25")
     sent = datetime.fromisoformat(post["published_at"])
