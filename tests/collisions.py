@@ -13,7 +13,9 @@ wrote, so the candidates follow the snippets when they change.
     partition            accepted names -> projects whose models coexist
     check_probes         one project of probes, built and checked; a probe that
                          breaks it is named with the first error line, dropped, and
-                         the rest checked again until the project passes
+                         the rest checked again until the project passes (a probe
+                         of many fields loses the field an error names, or is
+                         split in two when none is named)
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi_db_scaffold.add_model import AddModelOptions, add_model
+from fastapi_db_scaffold.changes import FileChange
 from fastapi_db_scaffold.errors import FastapiDbError
 from fastapi_db_scaffold.naming import check_model_name, pluralize
 from fastapi_db_scaffold.scaffold import NewProjectOptions, create_project
@@ -240,6 +243,18 @@ class Probe:
     chained: bool = False  # takes a relation to the previous chained probe
     probed_fields: tuple[tuple[str, str], ...] = ()  # (field name, subject) pairs
 
+    def halves(self) -> list[Probe]:
+        """Two probes (models `{model}A`, `{model}B`) sharing the probed fields."""
+        middle = len(self.probed_fields) // 2
+        parts = (self.probed_fields[:middle], self.probed_fields[middle:])
+        probes = []
+        for suffix, part in zip("AB", parts, strict=True):
+            kept = {name for name, _ in part}
+            fields = tuple(f for f in self.fields if f.split(":")[0] in kept)
+            model = f"{self.model}{suffix}"
+            probes.append(Probe(f"fields of {model}", model, fields, False, part))
+        return probes
+
     def without(self, names: set[str]) -> Probe:
         """This probe minus the probed fields of these names."""
         keep = [(name, subject) for name, subject in self.probed_fields]
@@ -355,7 +370,7 @@ def _add(
     relation: str | None,
     broken: dict[str, str],
     no_target: set[str],
-) -> Iterable[object]:
+) -> list[FileChange]:
     if relation is None:
         return list(add_model(AddModelOptions(dest, model, fields)))
     spec = f"previous:{relation}"
@@ -479,7 +494,7 @@ def check_probes(
     variant: Variant,
     probes: Sequence[Probe],
     base: Sequence[Probe] = (),
-    max_rounds: int = 12,
+    max_rounds: int = 24,
 ) -> Outcome:
     """Build a project of `probes` (after `base`, which must work) and check it.
 
@@ -516,13 +531,16 @@ def check_probes(
         remaining = [probe for probe in added if probe.model not in blamed]
         for model, line in blamed.items():
             probe = by_model[model]
-            named = _named_fields(probe, line)
-            if named:
-                for name, subject in probe.probed_fields:
-                    if name in named:
-                        outcome.broken[subject] = f"{check}: {line}"
-                remaining.append(probe.without(named))
-                by_model[model] = remaining[-1]
+            if probe.probed_fields:
+                named = _named_fields(probe, line)
+                if named or len(probe.probed_fields) == 1:
+                    for name, subject in probe.probed_fields:
+                        if name in named or len(probe.probed_fields) == 1:
+                            outcome.broken[subject] = f"{check}: {line}"
+                    if probe.without(named).probed_fields and named:
+                        remaining.append(probe.without(named))
+                else:  # nothing names the field: bisect the probe's fields
+                    remaining += probe.halves()
                 continue
             relation = built.relation_of.get(model)
             via = f" (with previous:{relation})" if relation else ""

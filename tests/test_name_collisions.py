@@ -171,7 +171,8 @@ def test_field_names(plan: Plan, variant: Variant, kind: str, tmp_path: Path) ->
 
     The names are packed into a few models (`NAME:int`, or `NAME:Target`, at most
     RELATIONS_PER_MODEL relations a model: each is joined); an error line that names a
-    field blames that field, which is dropped and the rest checked again.
+    field blames that field, which is dropped and the rest checked again; one that
+    names none splits the model's fields in two, until the culprit is alone.
     """
     spec = "int" if kind == "scalar" else FIELD_TARGET
     names = plan.scalar_fields if kind == "scalar" else plan.relation_fields
