@@ -103,6 +103,7 @@ _RESERVED_NAMES = {
         ("mapped_column", "relationship"),
         "a name the generated model class body calls for every column",
     ),
+    "self": "SQLAlchemy's model constructor takes `self`, so `Model(self=...)` fails",
     **dict.fromkeys(
         ("limit", "offset", "sort"),
         "the list endpoint's query parameters are limit, offset and sort",

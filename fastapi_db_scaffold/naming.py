@@ -118,6 +118,10 @@ _PROJECT_NAMES = {
     ),
     "WebUrl": "a validated type in schemas/common.py",
     "StatementRecorder": "the statement recorder in tests/support.py",
+    **dict.fromkeys(
+        ["BAD_REQUEST", "CONFLICT", "NOT_FOUND", "UNAVAILABLE"],
+        "the documented error responses in errors.py",
+    ),
 }
 _LIBRARIES = {
     "fastapi": "FastAPI",
@@ -142,8 +146,14 @@ _PROJECT_MODULES = frozenset(
         "schemas", "tests",
     }
 )  # fmt: skip
-# Field type names: a model called `Str` would read as a typo in `title:Str`.
+# Field type names: a model called `Str` would read as a typo in `title:Str`, and
+# `Double` in `ratio:Double` is read as a misspelling of `float`.
 _FIELD_TYPE_NAMES = frozenset(FIELD_TYPES) - {RELATION}
+_TYPE_MISSPELLINGS = {
+    spelling: entry.name
+    for entry in FIELD_TYPES.values()
+    for spelling in entry.misspellings
+}
 # Names the router's and repository's functions use beside a model's variables
 # (parameters, locals, what they call): a model's variable takes a trailing underscore
 # instead of shadowing one. The singular (`post`) lives in the functions of one row,
@@ -336,6 +346,12 @@ def _check_alone(name: str) -> ModelNames:
         )
     if name.lower() in _FIELD_TYPE_NAMES:
         raise _refuse(name, f"reads like the field type {name.lower()!r}")
+    if name in _TYPE_MISSPELLINGS:
+        raise _refuse(
+            name,
+            f"reads like the field type {_TYPE_MISSPELLINGS[name]!r} "
+            "(a relation to it could not be written)",
+        )
     if re.fullmatch(r"Test([A-Z0-9].*)?", name):
         raise _refuse(
             name, "pytest would collect a class named Test... as a test class"

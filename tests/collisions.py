@@ -86,7 +86,14 @@ OPTIONAL_REFERENCE_FIELDS = (
 )
 
 PROJECT = "collide_app"
-PROJECT_SIZE = 8  # models per project: a test's cost grows with the app's routes
+PROJECT_SIZE = 25  # models per project: a test's cost grows with the app's routes
+# The generated tests run for each probe: one through every endpoint and query of a
+# model (create and list a page, read, update, delete), imports and mapper set-up of
+# every module. The full generated suites run in the matrix; here a name is on trial.
+SMOKE = (
+    "pages_with_a_total or (test_update_ and not rejects) "
+    "or (test_delete_ and not deleting)"
+)
 CHAIN = 6  # models per relation chain (related objects are joined recursively)
 MODEL_FIELDS = ("label:str(40)", "kind:enum(small,large)")
 FIELD_TARGET = "Quuxnorf"  # the target of relation-field probes, named off-vocabulary
@@ -467,7 +474,7 @@ def _failing_check(
         ("ruff check", ("ruff", "check", "--output-format", "concise", "."), None),
         ("ruff format", ("ruff", "format", "--check", "."), None),
         ("mypy", ("mypy",), _mypy_env(cache_root)),
-        ("pytest", ("pytest", "-q", "-p", "no:cacheprovider"), None),
+        ("pytest", ("pytest", "-q", "-p", "no:cacheprovider", "-k", SMOKE), None),
     ]
     for name, command, env in checks:
         result = run_in_project(built.root, *command, env=env)

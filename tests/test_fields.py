@@ -576,6 +576,9 @@ def test_refusals_name_the_argument_and_the_rule(spec: str, problem: str) -> Non
     ("spec", "key_words"),
     [
         ("registry:str", "SQLAlchemy"),
+        ("self:int", "constructor takes `self`"),
+        ("mapped_column:int", "class body calls"),
+        ("relationship:User", "class body calls"),
         ("query:str", "SQLAlchemy"),
         ("copy:str", "Pydantic"),
         ("dict:json", "Pydantic"),
