@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from .changes import ChangeSet
 from .edits import insert_above_marker
-from .errors import FieldSpecError
+from .errors import FieldSpecError, ProjectError
 from .fields import parse_fields
 from .formatting import format_python
 from .imports import ModuleIndex, with_imports
@@ -27,7 +27,7 @@ from .migrations import create_table_revision
 from .naming import check_enum_alias, check_model_name
 from .project import Project, find_project
 from .render import render_snippet
-from .resources import REGISTRATIONS, RESOURCE_FILES
+from .resources import REGISTRATIONS, RESOURCE_FILES, ResourceFile
 from .spec import ModelSpec
 
 __all__ = ["AddModelOptions", "add_model", "plan_model"]
@@ -93,6 +93,20 @@ def _check_targets(model: ModelSpec, index: ModuleIndex) -> None:
                 )
 
 
+def _check_fixtures(files: list[ResourceFile], index: ModuleIndex) -> None:
+    """The generated tests use the fixtures of the template's conftest.py."""
+    for file in files:
+        missing = [
+            f for f in file.fixtures if index.find(f, ["tests.conftest"]) is None
+        ]
+        if missing:
+            raise ProjectError(
+                f"tests/conftest.py has no fixture {', '.join(missing)}, which the "
+                "generated tests use: the project's template is older than this "
+                "fastapi-db; copy them from a project made by `fastapi-db new`"
+            )
+
+
 def _plan_files(changes: ChangeSet, project: Project, model: ModelSpec) -> None:
     """Render every resource file, then give each the imports its code uses (from
     the project as it will be: registrations already planned, the new files)."""
@@ -105,6 +119,7 @@ def _plan_files(changes: ChangeSet, project: Project, model: ModelSpec) -> None:
     planned = {change.path: change.after for change in changes}
     index = ModuleIndex.of(project.root, planned={**planned, **rendered})
     _check_targets(model, index)
+    _check_fixtures(files, index)
     for file in files:
         path = Path(file.target(package, names))
         changes.create(

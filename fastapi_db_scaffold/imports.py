@@ -190,9 +190,9 @@ def with_imports(
                 by_module[source].add(name)
         else:
             raise ProjectError(
-                f"the generated {path} uses {name!r}, which neither the project's "
-                "modules nor fastapi-db define (the project's template may be older "
-                "than this fastapi-db: fastapi-db update brings it forward)"
+                f"the generated {path} uses {name!r}, which the project does not "
+                "define: its template is older than this fastapi-db; copy what is "
+                "missing from a project made by `fastapi-db new`"
             )
     lines = [f"import {name}" for name in sorted(plain)]
     lines += [

@@ -10,12 +10,12 @@ and `update` read it. Users never need to edit it:
     - name: User
       fields:
       - email:str(120):unique
-      tool_version: 0.1.0
+      tool_version: 0.2.0
     - name: Post
       fields:
       - title:str(200):unique
       - author:User:cascade
-      tool_version: 0.1.0
+      tool_version: 0.2.0
 
 `models` is in order of creation, which is dependency order (a relation's target comes
 before the models relating to it). Fields are stored in canonical form (`field_spec`):

@@ -57,6 +57,7 @@ class ResourceFile:
     path: str
     imports_from: tuple[str, ...]
     repository_only: bool = False
+    fixtures: tuple[str, ...] = ()  # pytest fixtures it expects in tests/conftest.py
 
     def target(self, package: str, names: ModelNames) -> PurePosixPath:
         return PurePosixPath(_fill(self.path, package, names))
@@ -103,6 +104,7 @@ RESOURCE_FILES = (
         "test_model.py",
         "tests/test_{router_module}.py",
         ("tests.factories", "tests.support"),
+        fixtures=("client", "replica_down_client", "statements"),
     ),
 )
 

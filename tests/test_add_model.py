@@ -499,6 +499,25 @@ def test_bad_names_and_fields_exit_2_and_change_nothing(
     assert tree_digest(user_project) == before
 
 
+def test_a_project_whose_conftest_lacks_the_shared_fixtures_is_refused(
+    user_project: Path,
+) -> None:
+    """A project from an older template: refused, naming what is missing."""
+    conftest = user_project / "tests" / "conftest.py"
+    text = conftest.read_text(encoding="utf-8")
+    conftest.write_text(text[: text.index("@pytest.fixture\ndef statements(")])
+    before = tree_digest(user_project)
+    result = invoke("add-model", "Tag", "label:str", "--project", str(user_project))
+    assert_refused(
+        result,
+        1,
+        "error: tests/conftest.py has no fixture replica_down_client, statements, "
+        "which the generated tests use: the project's template is older than this "
+        "fastapi-db; copy them from a project made by `fastapi-db new`",
+    )
+    assert tree_digest(user_project) == before
+
+
 def test_a_relation_to_a_missing_model_lists_only_the_existing_models(
     user_project: Path,
 ) -> None:
