@@ -3,7 +3,7 @@
 One strict environment (a typo in a template fails loudly), compiled templates kept
 for the process. Every snippet is given the same three names: `model` (the
 `ModelSpec`), and its `names` and `flavor` for brevity. Snippets write no import
-lines: `render_module` adds the ones the code uses (see `imports`).
+lines: `imports.with_imports` adds the ones the code uses.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
-from .imports import ModuleIndex, with_imports
 from .spec import ModelSpec
 
-__all__ = ["render_module", "render_snippet"]
+__all__ = ["render_snippet"]
 
 
 @cache
@@ -36,17 +35,3 @@ def _template(name: str) -> Template:
 def render_snippet(name: str, model: ModelSpec) -> str:
     """`snippets/<name>.jinja` rendered for the model."""
     return _template(name).render(model=model, names=model.names, flavor=model.flavor)
-
-
-def render_module(
-    name: str,
-    model: ModelSpec,
-    *,
-    module: str,
-    index: ModuleIndex,
-    sources: tuple[str, ...],
-    path: str,
-) -> str:
-    """A whole module from `snippets/<name>.jinja`, with the imports it needs."""
-    code = render_snippet(name, model)
-    return with_imports(code, module=module, index=index, sources=sources, path=path)
