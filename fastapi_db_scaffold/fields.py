@@ -52,6 +52,7 @@ __all__ = [
     "field_spec",
     "parse_field",
     "parse_fields",
+    "type_text",
 ]
 
 MAX_NAME_LENGTH = 63  # PostgreSQL truncates longer identifiers
@@ -541,11 +542,16 @@ def field_spec(field: Field) -> str:
 def _type_text(field: Field) -> str:
     if field.target is not None:
         return field.target
-    shape = field.type.arguments
+    return type_text(field.type, field.arguments)
+
+
+def type_text(entry: FieldType, arguments: TypeArguments) -> str:
+    """A type as the field syntax writes it: `str(200)`, `decimal(8,2)`, `email`."""
+    shape = entry.arguments
     if shape is Arguments.LENGTH:
-        return f"{field.kind}({field.length})"
+        return f"{entry.name}({arguments.length})"
     if shape is Arguments.PRECISION_SCALE:
-        return f"{field.kind}({field.precision},{field.scale})"
+        return f"{entry.name}({arguments.precision},{arguments.scale})"
     if shape is Arguments.CHOICES:
-        return f"{field.kind}({','.join(field.choices)})"
-    return field.kind
+        return f"{entry.name}({','.join(arguments.choices)})"
+    return entry.name

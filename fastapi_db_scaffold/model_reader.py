@@ -39,7 +39,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from .code_patterns import Holes, Matcher, hole, name_of, pattern
-from .field_types import FIELD_TYPES, RELATION, Arguments, FieldType, TypeArguments
+from .field_types import FIELD_TYPES, RELATION, FieldType, TypeArguments
+from .fields import type_text
 
 __all__ = ["UnreadableModel", "class_annotations", "model_field_specs"]
 
@@ -428,7 +429,9 @@ def _column_spec(
     default = keywords.get("default")
     if default is not None:
         modifiers.append(f"default={_default_text(default, chosen, where)}")
-    return ":".join([column.name, _type_text(chosen), *modifiers])
+    return ":".join(
+        [column.name, type_text(chosen.entry, chosen.arguments), *modifiers]
+    )
 
 
 def _field_type(
@@ -534,19 +537,6 @@ def _no_field_type(node: ast.expr) -> str:
 
 def _function_name(node: ast.expr) -> str | None:
     return name_of(node.func if isinstance(node, ast.Call) else node)
-
-
-def _type_text(candidate: _Candidate) -> str:
-    """The type as field syntax writes it: `str(200)`, `decimal(8,2)`, `email`."""
-    name, arguments = candidate.entry.name, candidate.arguments
-    shape = candidate.entry.arguments
-    if shape is Arguments.LENGTH:
-        return f"{name}({arguments.length})"
-    if shape is Arguments.PRECISION_SCALE:
-        return f"{name}({arguments.precision},{arguments.scale})"
-    if shape is Arguments.CHOICES:
-        return f"{name}({','.join(arguments.choices)})"
-    return name
 
 
 def _default_text(node: ast.expr, candidate: _Candidate, where: str) -> str:
