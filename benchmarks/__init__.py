@@ -1,0 +1,1 @@
+"""Benchmarks of fastapi-db: the CLI and the generated app against baselines."""

@@ -1,0 +1,75 @@
+"""CLI timings: medians of repeated runs against `python -c "import copier"`."""
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .common import log, median, timed_run, venv_script
+
+BASELINE = 'python -c "import copier"'
+ADD_MODEL = ["add-model", "Post", "title:str(200)", "views:int"]
+
+
+def bench_cli(repeats: int) -> dict[str, Any]:
+    """Each repetition runs every command once, in a rotating order."""
+    exe = venv_script("fastapi-db")
+    with tempfile.TemporaryDirectory(prefix="fastapi-db-bench-cli-") as tmp:
+        root = Path(tmp)
+        template = root / "template"
+        template.mkdir()
+        timed_run([exe, "new", "proj", "--yes"], cwd=template)
+        project = template / "proj"
+        counter = 0
+
+        def import_copier() -> float:
+            return timed_run([sys.executable, "-c", "import copier"], cwd=root)
+
+        def help_() -> float:
+            return timed_run([exe, "--help"], cwd=root)
+
+        def new() -> float:
+            nonlocal counter
+            counter += 1
+            dest = root / f"new-{counter}"
+            dest.mkdir()
+            return timed_run([exe, "new", "proj", "--yes"], cwd=dest)
+
+        def add_model() -> float:
+            nonlocal counter
+            counter += 1
+            copy = root / f"add-{counter}"
+            shutil.copytree(project, copy, symlinks=True)
+            return timed_run([exe, *ADD_MODEL], cwd=copy)
+
+        commands = {
+            BASELINE: import_copier,
+            "fastapi-db --help": help_,
+            "fastapi-db new NAME --yes": new,
+            "fastapi-db add-model Post 'title:str(200)' views:int": add_model,
+        }
+        names = list(commands)
+        for name in names:  # warm-up: bytecode and page caches
+            commands[name]()
+        runs: dict[str, list[float]] = {name: [] for name in names}
+        for repetition in range(repeats):
+            shift = repetition % len(names)
+            for name in names[shift:] + names[:shift]:
+                runs[name].append(commands[name]())
+            log(f"cli repetition {repetition + 1}/{repeats} done")
+    base = median(runs[BASELINE])
+    return {
+        "baseline": BASELINE,
+        "commands": [
+            {
+                "name": name,
+                "median": median(values),
+                "min": min(values),
+                "max": max(values),
+                "runs": values,
+                "ratio": median(values) / base,
+            }
+            for name, values in runs.items()
+        ],
+    }
