@@ -6,6 +6,8 @@
   statement cache breaks ("prepared statement ... does not exist").
 - A server that accepts TCP connections and never answers: every database combination
   answers 503 within `CONNECT_TIMEOUT` + `DATABASE_STATEMENT_TIMEOUT`, never hangs.
+- 8 concurrent 50 MiB bodies (declared and chunked, streamed): all 413, and the
+  server's resident memory stays flat (`/proc/PID/status`).
 
 Counts and timings are printed (run with `-s` to see them).
 """
@@ -13,6 +15,7 @@ Counts and timings are printed (run with `-s` to see them).
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import subprocess
 import sys
@@ -20,6 +23,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +32,7 @@ import psycopg
 import pytest
 from sqlalchemy import make_url
 
-from .live import LiveApp, free_port, start_server
+from .live import LiveApp, free_port, serve, start_server
 from .matrix import Combination, output_of, project_env, run_in_project
 from .pg_cluster import PgBouncer, PgServer
 from .test_resilience import Answer, concurrently, statuses
@@ -281,3 +285,79 @@ def test_a_server_that_never_answers_gives_503s_in_bounded_time(
     _report(combination, f"black hole, bound {bound}s: {timings}")
     assert [a.status for a in answers] == [503, 503, 503], answers
     assert max(a.seconds for a in answers) < bound + SLACK, timings
+
+
+# --- oversized requests ---------------------------------------------------------------
+
+BIG = 50 * 1024 * 1024
+CHUNK = 64 * 1024
+SIZE_COMBINATIONS = [
+    Combination("async", "sqlite", repository=True),
+    Combination("sync", "sqlite", repository=False),
+]
+
+
+def _rss_kib(pid: int, field: str = "VmRSS") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no {field} for {pid}")
+
+
+def _send_oversized(port: int, chunked: bool) -> tuple[int | None, int, float]:
+    """POST a 50 MB JSON body, streamed; (the status, the bytes sent, seconds)."""
+    started = time.monotonic()
+    framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {BIG}"
+    head = (
+        f"POST /users HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Type: application/json\r\n{framing}\r\n\r\n"
+    ).encode()
+    piece = b"x" * CHUNK
+    if chunked:
+        piece = f"{CHUNK:x}\r\n".encode() + piece + b"\r\n"
+    sent = 0
+    answer = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(head)
+        with contextlib.suppress(OSError):  # the server may close while we send
+            while sent < BIG:
+                readable, _, _ = select.select([sock], [], [], 0)
+                if readable:
+                    break
+                sock.sendall(piece)
+                sent += CHUNK
+        with contextlib.suppress(OSError):
+            answer = sock.recv(4096)
+    status = int(answer.split()[1]) if answer.startswith(b"HTTP/1.1 ") else None
+    return status, sent, time.monotonic() - started
+
+
+@pytest.mark.parametrize("combination", _params(SIZE_COMBINATIONS))
+def test_concurrent_oversized_bodies_get_413_and_memory_stays_flat(
+    generated_project: Generate, combination: Combination, tmp_path: Path
+) -> None:
+    project = generated_project(combination)
+    with serve(project, combination, tmp_path) as app:
+        port = int(app.base_url.rsplit(":", 1)[1])
+        pid = app.process.pid
+        concurrently(app.base_url, [("GET", "/users", None)] * 8)  # warm up
+        before = _rss_kib(pid)
+        with ThreadPoolExecutor(8) as pool:
+            results = list(
+                pool.map(lambda i: _send_oversized(port, chunked=i % 2 == 1), range(8))
+            )
+        after, peak = _rss_kib(pid), _rss_kib(pid, "VmHWM")
+        assert concurrently(app.base_url, [("GET", "/health", None)])[0].status == 200
+    lines = [
+        f"{'chunked' if i % 2 else 'declared'}: {status} after {sent / 2**20:.1f} MiB "
+        f"sent, {seconds:.2f}s"
+        for i, (status, sent, seconds) in enumerate(results)
+    ]
+    _report(
+        combination,
+        f"8 x 50 MiB: RSS {before / 1024:.1f} -> {after / 1024:.1f} MiB "
+        f"(peak {peak / 1024:.1f} MiB)\n  " + "\n  ".join(lines),
+    )
+    assert [status for status, _, _ in results] == [413] * 8, lines
+    assert (after - before) / 1024 < 30, (before, after)
+    assert (peak - before) / 1024 < 60, (before, peak)
