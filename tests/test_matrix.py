@@ -82,3 +82,5 @@ def test_project_migrations_round_trip(
             assert result.returncode == 0, (
                 f"alembic {' '.join(step)}\n{output_of(result)}"
             )
+            if step == ("upgrade", "head"):  # Alembic says what it does
+                assert "Running upgrade  -> 0001" in result.stderr, output_of(result)
