@@ -36,24 +36,30 @@ def free_port() -> int:
         return port
 
 
-def wait_until_healthy(base_url: str, timeout: float = 30) -> None:
+def wait_until_ready(base_url: str, path: str = "/health", timeout: float = 30) -> None:
+    """Until `path` answers 200 (`/health` needs the database; `/openapi.json` not)."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            if httpx2.get(f"{base_url}/health", timeout=2).status_code == 200:
+            if httpx2.get(f"{base_url}{path}", timeout=2).status_code == 200:
                 return
         except httpx2.HTTPError:
             pass
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{base_url}/health did not answer 200 in {timeout}s")
+            raise TimeoutError(f"{base_url}{path} did not answer 200 in {timeout}s")
         time.sleep(0.1)
 
 
 @contextlib.contextmanager
 def start_server(
-    project: Path, package: str, database_url: str, **settings: str
+    project: Path,
+    package: str,
+    database_url: str,
+    ready_path: str = "/health",
+    **settings: str,
 ) -> Iterator[LiveApp]:
-    """uvicorn serving the project's app against `database_url` (already migrated)."""
+    """uvicorn serving the project's app against `database_url` (already migrated),
+    once `ready_path` answers 200."""
     port = free_port()
     env = project_env(DATABASE_URL=database_url, **settings)
     log = project / f"uvicorn-{port}.log"
@@ -76,7 +82,7 @@ def start_server(
         base_url = f"http://127.0.0.1:{port}"
         try:
             try:
-                wait_until_healthy(base_url)
+                wait_until_ready(base_url, ready_path)
             except TimeoutError as exc:
                 raise AssertionError(f"{exc}\n{log.read_text()}") from None
             yield LiveApp(base_url, database_url, process)

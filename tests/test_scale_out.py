@@ -17,8 +17,6 @@ from __future__ import annotations
 import contextlib
 import select
 import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -27,12 +25,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import psycopg
 import pytest
 from sqlalchemy import make_url
 
-from .live import LiveApp, free_port, serve, start_server
+from .live import LiveApp, serve, start_server
 from .matrix import Combination, output_of, project_env, run_in_project
 from .pg_cluster import PgBouncer, PgServer
 from .test_resilience import Answer, concurrently, statuses
@@ -211,48 +208,6 @@ class _BlackHole:
         self._thread.join(timeout=5)
 
 
-@contextlib.contextmanager
-def _started_without_a_database(
-    project: Path, package: str, database_url: str, **settings: str
-) -> Iterator[str]:
-    """uvicorn serving the app; ready when it answers `/openapi.json` (no database)."""
-    port = free_port()
-    env = project_env(DATABASE_URL=database_url, **settings)
-    log = project / f"uvicorn-{port}.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                f"{package}.main:app",
-                "--port",
-                str(port),
-            ],
-            cwd=project,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                with contextlib.suppress(httpx2.HTTPError):
-                    if httpx2.get(f"{base_url}/openapi.json", timeout=2).is_success:
-                        break
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.1)
-            yield base_url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
 CONNECT_TIMEOUT = 2
 STATEMENT_TIMEOUT = 1.0
 SLACK = 3.0  # a loaded two-core machine
@@ -265,15 +220,16 @@ def test_a_server_that_never_answers_gives_503s_in_bounded_time(
     project = generated_project(combination)
     with _BlackHole() as hole:
         url = f"{combination.database}://root@127.0.0.1:{hole.port}/app"
-        with _started_without_a_database(
+        with start_server(
             project,
             combination.project_name,
             url,
+            ready_path="/openapi.json",  # /health needs the database
             CONNECT_TIMEOUT=str(CONNECT_TIMEOUT),
             DATABASE_STATEMENT_TIMEOUT=str(STATEMENT_TIMEOUT),
-        ) as base_url:
+        ) as app:
             answers = concurrently(
-                base_url,
+                app.base_url,
                 [
                     ("GET", "/users", None),
                     ("POST", "/users", {"email": "a@b.co", "name": "a"}),
