@@ -31,9 +31,16 @@ from sqlalchemy.engine import Engine, Row, create_engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from .shared import POOL_MAX, POOL_MIN, database_url, dumps, page_dict, post_dict
+from .shared import (
+    MAX_ID,
+    POOL_MAX,
+    POOL_MIN,
+    database_url,
+    dumps,
+    page_dict,
+    post_dict,
+)
 
-MAX_ID = 2_147_483_647
 SYNC = os.environ.get("BENCH_SYNC") == "1"
 
 metadata = MetaData()

@@ -15,65 +15,61 @@ from .shared import (
     JOINED,
     POOL_MAX,
     POOL_MIN,
-    bounded_int,
     database_url,
-    dumps,
+    json_response,
     page_dict,
+    paging,
+    path_post_id,
     post_body,
     post_dict,
 )
 
-MAX_ID = 2_147_483_647
 LIST_SQL = f"{JOINED} ORDER BY p.id LIMIT %s OFFSET %s"
 GET_SQL = f"{JOINED} WHERE p.id = %s"
 INSERT_SQL = "INSERT INTO posts (title, body, author_id) VALUES (%s, %s, %s)"
 
 
-def _json(value: object, status: int = 200) -> Response:
-    return Response(dumps(value), status, media_type="application/json")
-
-
 async def list_posts(request: Request) -> Response:
-    limit = bounded_int(request.query_params.get("limit"), 20, 1, 100)
-    offset = bounded_int(request.query_params.get("offset"), 0, 0, MAX_ID)
-    if limit is None or offset is None:
-        return _json({"detail": "invalid paging"}, 422)
+    page = paging(request)
+    if page is None:
+        return json_response({"detail": "invalid paging"}, 422)
+    limit, offset = page
     pool: Any = request.app.state.pool
     async with pool.acquire() as connection, connection.cursor() as cursor:
         await cursor.execute("SELECT count(*) FROM posts")
         (total,) = await cursor.fetchone()
         await cursor.execute(LIST_SQL, (limit, offset))
         rows = await cursor.fetchall()
-    return _json(page_dict(rows, total, limit, offset))
+    return json_response(page_dict(rows, total, limit, offset))
 
 
 async def get_post(request: Request) -> Response:
-    post_id = bounded_int(request.path_params["post_id"], 0, 1, MAX_ID)
+    post_id = path_post_id(request)
     if post_id is None:
-        return _json({"detail": "invalid id"}, 422)
+        return json_response({"detail": "invalid id"}, 422)
     pool: Any = request.app.state.pool
     async with pool.acquire() as connection, connection.cursor() as cursor:
         await cursor.execute(GET_SQL, (post_id,))
         row = await cursor.fetchone()
     if row is None:
-        return _json({"detail": "Post not found"}, 404)
-    return _json(post_dict(row))
+        return json_response({"detail": "Post not found"}, 404)
+    return json_response(post_dict(row))
 
 
 async def create_post(request: Request) -> Response:
     fields = post_body(await request.body())
     if fields is None:
-        return _json({"detail": "invalid body"}, 422)
+        return json_response({"detail": "invalid body"}, 422)
     pool: Any = request.app.state.pool
     async with pool.acquire() as connection, connection.cursor() as cursor:
         try:
             await cursor.execute(INSERT_SQL, fields)
         except IntegrityError:
-            return _json({"detail": "no such author"}, 409)
+            return json_response({"detail": "no such author"}, 409)
         post_id = cursor.lastrowid
         await cursor.execute(GET_SQL, (post_id,))
         row = await cursor.fetchone()
-    return _json(post_dict(row), 201)
+    return json_response(post_dict(row), 201)
 
 
 @asynccontextmanager

@@ -13,15 +13,15 @@ from .shared import (
     JOINED,
     POOL_MAX,
     POOL_MIN,
-    bounded_int,
     database_url,
-    dumps,
+    json_response,
     page_dict,
+    paging,
+    path_post_id,
     post_body,
     post_dict,
 )
 
-MAX_ID = 2_147_483_647
 LIST_SQL = f"{JOINED} ORDER BY p.id LIMIT $1 OFFSET $2"
 GET_SQL = f"{JOINED} WHERE p.id = $1"
 INSERT_SQL = (
@@ -29,47 +29,43 @@ INSERT_SQL = (
 )
 
 
-def _json(value: object, status: int = 200) -> Response:
-    return Response(dumps(value), status, media_type="application/json")
-
-
 async def list_posts(request: Request) -> Response:
-    limit = bounded_int(request.query_params.get("limit"), 20, 1, 100)
-    offset = bounded_int(request.query_params.get("offset"), 0, 0, MAX_ID)
-    if limit is None or offset is None:
-        return _json({"detail": "invalid paging"}, 422)
+    page = paging(request)
+    if page is None:
+        return json_response({"detail": "invalid paging"}, 422)
+    limit, offset = page
     pool: asyncpg.Pool = request.app.state.pool
     async with pool.acquire() as connection:
         total = await connection.fetchval("SELECT count(*) FROM posts")
         rows = await connection.fetch(LIST_SQL, limit, offset)
-    return _json(page_dict(rows, total, limit, offset))
+    return json_response(page_dict(rows, total, limit, offset))
 
 
 async def get_post(request: Request) -> Response:
-    post_id = bounded_int(request.path_params["post_id"], 0, 1, MAX_ID)
+    post_id = path_post_id(request)
     if post_id is None:
-        return _json({"detail": "invalid id"}, 422)
+        return json_response({"detail": "invalid id"}, 422)
     pool: asyncpg.Pool = request.app.state.pool
     async with pool.acquire() as connection:
         row = await connection.fetchrow(GET_SQL, post_id)
     if row is None:
-        return _json({"detail": "Post not found"}, 404)
-    return _json(post_dict(row))
+        return json_response({"detail": "Post not found"}, 404)
+    return json_response(post_dict(row))
 
 
 async def create_post(request: Request) -> Response:
     fields = post_body(await request.body())
     if fields is None:
-        return _json({"detail": "invalid body"}, 422)
+        return json_response({"detail": "invalid body"}, 422)
     pool: asyncpg.Pool = request.app.state.pool
     async with pool.acquire() as connection:
         try:
             async with connection.transaction():
                 post_id = await connection.fetchval(INSERT_SQL, *fields)
         except asyncpg.ForeignKeyViolationError:
-            return _json({"detail": "no such author"}, 409)
+            return json_response({"detail": "no such author"}, 409)
         row = await connection.fetchrow(GET_SQL, post_id)
-    return _json(post_dict(row), 201)
+    return json_response(post_dict(row), 201)
 
 
 @asynccontextmanager

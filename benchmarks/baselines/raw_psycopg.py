@@ -19,15 +19,15 @@ from starlette.routing import Route
 from .shared import (
     JOINED,
     POOL_MAX,
-    bounded_int,
     database_url,
-    dumps,
+    json_response,
     page_dict,
+    paging,
+    path_post_id,
     post_body,
     post_dict,
 )
 
-MAX_ID = 2_147_483_647
 LIST_SQL = f"{JOINED} ORDER BY p.id LIMIT %s OFFSET %s"
 GET_SQL = f"{JOINED} WHERE p.id = %s"
 INSERT_SQL = (
@@ -68,37 +68,33 @@ def _pool() -> Pool:
     return POOL
 
 
-def _json(value: object, status: int = 200) -> Response:
-    return Response(dumps(value), status, media_type="application/json")
-
-
 def list_posts(request: Request) -> Response:
-    limit = bounded_int(request.query_params.get("limit"), 20, 1, 100)
-    offset = bounded_int(request.query_params.get("offset"), 0, 0, MAX_ID)
-    if limit is None or offset is None:
-        return _json({"detail": "invalid paging"}, 422)
+    page = paging(request)
+    if page is None:
+        return json_response({"detail": "invalid paging"}, 422)
+    limit, offset = page
     with _pool().connection() as connection:
         total_row = connection.execute("SELECT count(*) FROM posts").fetchone()
         rows = connection.execute(LIST_SQL, (limit, offset)).fetchall()
     total = total_row[0] if total_row else 0
-    return _json(page_dict(rows, total, limit, offset))
+    return json_response(page_dict(rows, total, limit, offset))
 
 
 def get_post(request: Request) -> Response:
-    post_id = bounded_int(request.path_params["post_id"], 0, 1, MAX_ID)
+    post_id = path_post_id(request)
     if post_id is None:
-        return _json({"detail": "invalid id"}, 422)
+        return json_response({"detail": "invalid id"}, 422)
     with _pool().connection() as connection:
         row = connection.execute(GET_SQL, (post_id,)).fetchone()
     if row is None:
-        return _json({"detail": "Post not found"}, 404)
-    return _json(post_dict(row))
+        return json_response({"detail": "Post not found"}, 404)
+    return json_response(post_dict(row))
 
 
 async def create_post(request: Request) -> Response:
     fields = post_body(await request.body())
     if fields is None:
-        return _json({"detail": "invalid body"}, 422)
+        return json_response({"detail": "invalid body"}, 422)
     return await run_in_threadpool(_create, fields)
 
 
@@ -107,10 +103,10 @@ def _create(fields: tuple[str, str, int]) -> Response:
         try:
             inserted = connection.execute(INSERT_SQL, fields).fetchone()
         except psycopg.errors.ForeignKeyViolation:
-            return _json({"detail": "no such author"}, 409)
+            return json_response({"detail": "no such author"}, 409)
         assert inserted is not None
         row = connection.execute(GET_SQL, (inserted[0],)).fetchone()
-    return _json(post_dict(row), 201)
+    return json_response(post_dict(row), 201)
 
 
 @asynccontextmanager

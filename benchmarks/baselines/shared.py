@@ -6,6 +6,8 @@ from typing import Any
 
 import orjson
 from sqlalchemy.engine import URL, make_url
+from starlette.requests import Request
+from starlette.responses import Response
 
 POOL_MIN = 5  # the generated app's pool_size
 POOL_MAX = 15  # pool_size + max_overflow
@@ -59,6 +61,24 @@ def page_dict(rows: Any, total: int, limit: int, offset: int) -> dict[str, Any]:
 def dumps(value: Any) -> bytes:
     """JSON as Pydantic writes it: UTC datetimes end in `Z`."""
     return orjson.dumps(value, option=orjson.OPT_UTC_Z)
+
+
+MAX_ID = 2_147_483_647
+
+
+def json_response(value: object, status: int = 200) -> Response:
+    return Response(dumps(value), status, media_type="application/json")
+
+
+def paging(request: Request) -> tuple[int, int] | None:
+    """`limit` and `offset` of a list request, or None when they are invalid."""
+    limit = bounded_int(request.query_params.get("limit"), 20, 1, 100)
+    offset = bounded_int(request.query_params.get("offset"), 0, 0, MAX_ID)
+    return None if limit is None or offset is None else (limit, offset)
+
+
+def path_post_id(request: Request) -> int | None:
+    return bounded_int(request.path_params["post_id"], 0, 1, MAX_ID)
 
 
 def bounded_int(raw: str | None, default: int, low: int, high: int) -> int | None:
