@@ -28,6 +28,7 @@ from .project import Project, find_project
 from .render import render_snippet
 from .resources import REGISTRATIONS, RESOURCE_FILES, ResourceFile
 from .spec import ModelSpec
+from .template_source import local_tree, snippets_dir
 
 __all__ = ["AddModelOptions", "add_model", "plan_model"]
 
@@ -51,8 +52,9 @@ def plan_model(options: AddModelOptions, now: datetime | None = None) -> ChangeS
     for field in model.enums:
         check_enum_alias(field.enum_alias, names, field.field.spec)
     changes = ChangeSet(project.root)
-    _register(changes, project, model)
-    _plan_files(changes, project, model)
+    snippets = snippets_dir(local_tree(project.template))
+    _register(changes, project, model, snippets)
+    _plan_files(changes, project, model, snippets)
     if options.migration:
         changes.create(*create_table_revision(project, model, now or datetime.now(UTC)))
     _record(changes, project, recorded(project, options.model, fields))
@@ -106,13 +108,15 @@ def _check_fixtures(files: list[ResourceFile], index: ModuleIndex) -> None:
             )
 
 
-def _plan_files(changes: ChangeSet, project: Project, model: ModelSpec) -> None:
+def _plan_files(
+    changes: ChangeSet, project: Project, model: ModelSpec, snippets: Path
+) -> None:
     """Render every resource file, then give each the imports its code uses (from
     the project as it will be: registrations already planned, the new files)."""
     package, names = project.package, model.names
     files = [f for f in RESOURCE_FILES if project.repository or not f.repository_only]
     rendered = {
-        Path(file.target(package, names)): render_snippet(file.snippet, model)
+        Path(file.target(package, names)): render_snippet(file.snippet, model, snippets)
         for file in files
     }
     planned = {change.path: change.after for change in changes}
@@ -133,12 +137,14 @@ def _plan_files(changes: ChangeSet, project: Project, model: ModelSpec) -> None:
         )
 
 
-def _register(changes: ChangeSet, project: Project, model: ModelSpec) -> None:
+def _register(
+    changes: ChangeSet, project: Project, model: ModelSpec, snippets: Path
+) -> None:
     package, names = project.package, model.names
     for registration in REGISTRATIONS:
         path = registration.target(package, names)
         if registration.snippet is not None:
-            block = render_snippet(registration.snippet, model).strip("\n")
+            block = render_snippet(registration.snippet, model, snippets).strip("\n")
             lines, as_block = ["", "", *block.splitlines(), "", ""], True
         else:
             lines, as_block = registration.filled_lines(package, names), False

@@ -69,6 +69,22 @@ def _app(
     """Scaffold FastAPI + SQLAlchemy 2.x projects and grow them model by model."""
 
 
+_TEMPLATE_OPTION = typer.Option(
+    "--template",
+    metavar="SRC",
+    help="Template source: a directory or git URL holding copier.yml, template/ "
+    "and snippets/ (a fork of fastapi-db's template).",
+    show_default="the bundled template",
+)
+_VCS_REF_OPTION = typer.Option(
+    "--vcs-ref",
+    metavar="REF",
+    help="Git ref of --template (default its latest tag); without --template, a "
+    "version of the bundled template.",
+    show_default=False,
+)
+
+
 @app.command()
 def new(
     name: Annotated[
@@ -124,6 +140,8 @@ def new(
             help="Write into a non-empty directory (only the template's own files).",
         ),
     ] = False,
+    template: Annotated[str | None, _TEMPLATE_OPTION] = None,
+    vcs_ref: Annotated[str | None, _VCS_REF_OPTION] = None,
 ) -> None:
     """Create a new FastAPI + SQLAlchemy project NAME.
 
@@ -142,6 +160,8 @@ def new(
             pretend=pretend,
             force=force,
             interactive=sys.stdin.isatty(),
+            template=template,
+            vcs_ref=vcs_ref,
         )
     )
     _print_new_project(result)

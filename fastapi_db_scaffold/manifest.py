@@ -42,7 +42,7 @@ from .errors import FastapiDbError, ProjectError
 from .fields import Field, field_spec, parse_fields
 from .model_reader import UnreadableModel, class_annotations, model_field_specs
 from .naming import model_names
-from .project import Project
+from .project import MANIFEST_FILE, Project
 
 __all__ = [
     "MANIFEST_FILE",
@@ -57,7 +57,6 @@ __all__ = [
     "rebuild_manifest",
 ]
 
-MANIFEST_FILE = ".fastapi-db.yml"
 MANIFEST_VERSION = 1
 _HEADER = (
     "# Written by fastapi-db: the models its commands generated, with their fields.\n"

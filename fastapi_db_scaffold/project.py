@@ -16,10 +16,12 @@ import yaml
 
 from .choices import Database, Engine
 from .errors import NotAProjectError
+from .template_source import TemplateSource, recorded_source
 
-__all__ = ["ExistingModel", "Project", "find_project"]
+__all__ = ["ANSWERS_FILE", "MANIFEST_FILE", "ExistingModel", "Project", "find_project"]
 
 ANSWERS_FILE = ".copier-answers.yml"
+MANIFEST_FILE = ".fastapi-db.yml"
 _REQUIRED_ANSWERS = ("project_name", "engine", "database", "repository")
 
 
@@ -39,6 +41,18 @@ class Project:
     engine: str
     database: str
     repository: bool
+    template: TemplateSource
+    """Where its template and snippets come from (`.copier-answers.yml`)."""
+
+    @property
+    def answers(self) -> dict[str, object]:
+        """The questionnaire's answers as recorded (no `_`-prefixed keys)."""
+        return {
+            "project_name": self.package,
+            "engine": self.engine,
+            "database": self.database,
+            "repository": self.repository,
+        }
 
     @property
     def is_async(self) -> bool:
@@ -119,6 +133,7 @@ def _load(root: Path, answers_path: Path) -> Project:
         engine=str(answers["engine"]),
         database=str(answers["database"]),
         repository=bool(answers["repository"]),
+        template=recorded_source(answers),
     )
     engines, databases = {e.value for e in Engine}, {d.value for d in Database}
     if project.engine not in engines or project.database not in databases:

@@ -4,6 +4,7 @@ throw-away PostgreSQL primary, its streaming replica and PgBouncer (see pg_clust
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,20 @@ from fastapi_db_scaffold.add_model import AddModelOptions, add_model
 
 from .matrix import MODELS, REPO_ROOT, Combination
 from .pg_cluster import PgBouncer, PgServer, pgbouncer, primary, streaming_replica
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fastapi_db_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The tool's data directory (its template repository), one per test run and
+    shared by the workers, instead of the user's own."""
+    home = tmp_path_factory.getbasetemp().parent / "fastapi-db-home"
+    previous = os.environ.get("FASTAPI_DB_HOME")
+    os.environ["FASTAPI_DB_HOME"] = str(home)
+    yield home
+    if previous is None:
+        os.environ.pop("FASTAPI_DB_HOME", None)
+    else:
+        os.environ["FASTAPI_DB_HOME"] = previous
 
 
 @pytest.fixture(scope="session")
