@@ -119,7 +119,7 @@ def _plan_files(
         Path(file.target(package, names)): render_snippet(file.snippet, model, snippets)
         for file in files
     }
-    planned = {change.path: change.after for change in changes}
+    planned = {c.path: c.after for c in changes if c.after is not None}
     index = ModuleIndex.of(project.root, planned={**planned, **rendered})
     _check_targets(model, index)
     _check_fixtures(files, index)

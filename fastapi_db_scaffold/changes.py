@@ -1,9 +1,9 @@
 """A set of file changes planned in memory, shown as a diff, and applied atomically.
 
-`ChangeSet` collects new files and edits of existing ones without touching the disk.
-`apply()` writes them all or, if any write fails half-way, puts every file back
-byte-for-byte as it was (new files removed, edited files restored, created
-directories removed).
+`ChangeSet` collects new files, edits of existing ones and removals without touching
+the disk. `apply()` writes them all or, if any write fails half-way, puts every file
+back byte-for-byte as it was (new files removed, edited and removed files restored,
+created directories removed).
 """
 
 from __future__ import annotations
@@ -23,15 +23,20 @@ __all__ = ["ChangeSet", "FileChange"]
 
 @dataclass(frozen=True)
 class FileChange:
-    """One file's planned content; `before` is None for a new file."""
+    """One file's planned content; `before` is None for a new file, `after` None
+    for a file to remove."""
 
     path: Path
     before: str | None
-    after: str
+    after: str | None
 
     @property
     def is_new(self) -> bool:
         return self.before is None
+
+    @property
+    def is_removal(self) -> bool:
+        return self.after is None
 
 
 @dataclass
@@ -42,10 +47,14 @@ class ChangeSet:
     _changes: dict[Path, FileChange] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[FileChange]:
-        """New files first, then edits of existing ones, each in planning order."""
+        """New files first, then edits of existing ones, then removals, each in
+        planning order."""
         changes = list(self._changes.values())
+        edits = [c for c in changes if not c.is_new and not c.is_removal]
         return iter(
-            [c for c in changes if c.is_new] + [c for c in changes if not c.is_new]
+            [c for c in changes if c.is_new]
+            + edits
+            + [c for c in changes if c.is_removal]
         )
 
     def __len__(self) -> int:
@@ -55,7 +64,10 @@ class ChangeSet:
         """The current (planned, else on-disk) text of a file."""
         path = self.root / relative
         if path in self._changes:
-            return self._changes[path].after
+            planned = self._changes[path].after
+            if planned is None:
+                raise ProjectError(f"{relative} is to be removed; cannot read it")
+            return planned
         try:
             return path.read_bytes().decode("utf-8")
         except FileNotFoundError:
@@ -80,18 +92,24 @@ class ChangeSet:
         planned = self._changes.get(path)
         if planned is not None:
             self._changes[path] = FileChange(
-                path, planned.before, transform(planned.after)
+                path, planned.before, transform(self.read(relative))
             )
             return
         before = self.read(relative)
         self._changes[path] = FileChange(path, before, transform(before))
 
+    def remove(self, relative: str | Path) -> None:
+        """Plan the removal of an existing file."""
+        path = self.root / relative
+        self._changes[path] = FileChange(path, self.read(relative), None)
+
     def map_text(self, transform: Callable[[Path, str], str]) -> None:
         """Replace every planned text by `transform(path, text)` (e.g. a formatter)."""
         for path, change in list(self._changes.items()):
-            self._changes[path] = FileChange(
-                path, change.before, transform(path, change.after)
-            )
+            if change.after is not None:
+                self._changes[path] = FileChange(
+                    path, change.before, transform(path, change.after)
+                )
 
     def diff(self) -> str:
         """A unified diff of every change, paths relative to the root."""
@@ -101,9 +119,9 @@ class ChangeSet:
             chunks.extend(
                 difflib.unified_diff(
                     (change.before or "").splitlines(keepends=True),
-                    change.after.splitlines(keepends=True),
+                    (change.after or "").splitlines(keepends=True),
                     fromfile="/dev/null" if change.is_new else f"a/{name}",
-                    tofile=f"b/{name}",
+                    tofile="/dev/null" if change.is_removal else f"b/{name}",
                 )
             )
         return "".join(chunks)
@@ -117,8 +135,11 @@ class ChangeSet:
         try:
             for change in self:
                 current = change.path
-                created_dirs.extend(_make_parents(change.path.parent))
-                write(change.path, change.after)
+                if change.after is None:
+                    change.path.unlink()
+                else:
+                    created_dirs.extend(_make_parents(change.path.parent))
+                    write(change.path, change.after)
                 done.append(change)
         except BaseException as exc:
             for change in reversed(done):
@@ -154,14 +175,21 @@ def _remove_if_empty(directory: Path) -> None:
 
 def _write_atomically(path: Path, text: str) -> None:
     """Write through a temporary file and rename, so a file is never half-written."""
-    mode = path.stat().st_mode & 0o777 if path.exists() else None
+    mode = path.stat().st_mode & 0o777 if path.exists() else _new_file_mode()
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
-        if mode is not None:
-            os.chmod(temporary, mode)
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _new_file_mode() -> int:
+    """What `open()` would give a new file: 0o666 less the umask (mkstemp's
+    temporary files are private, 0o600)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask

@@ -261,6 +261,91 @@ def add_model_command(
         _out.print(f"  {command}", style="cyan", markup=False)
 
 
+@app.command("update")
+def update_command(
+    vcs_ref: Annotated[
+        str | None,
+        typer.Option(
+            "--vcs-ref",
+            metavar="REF",
+            help="Version to update to: a bundled template version (0.2.0), or a "
+            "git ref of the project's template source.",
+            show_default="this fastapi-db's template / the source's latest tag",
+        ),
+    ] = None,
+    project: Annotated[
+        Path,
+        typer.Option(
+            metavar="DIR", help="The project (default: the one around the cwd)."
+        ),
+    ] = Path("."),
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show the changes as a diff; write nothing."),
+    ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", "-y", help="Take the defaults for new questions; no prompt."
+        ),
+    ] = False,
+) -> None:
+    """Bring the project to a newer template, keeping your edits and models.
+
+    The skeleton and every resource in .fastapi-db.yml are rendered with the old
+    and the new template and merged three ways into your files; conflicts are
+    marked inline and listed (exit 1). Needs a git tree with nothing uncommitted.
+    """
+    from .update import UpdateOptions, update
+
+    plan = update(
+        UpdateOptions(
+            project_dir=project,
+            vcs_ref=vcs_ref,
+            dry_run=dry_run,
+            yes=yes,
+            interactive=sys.stdin.isatty(),
+        )
+    )
+    if plan.up_to_date:
+        _out.print(f"Already up to date with {plan.new.describe()}.", markup=False)
+        return
+    if dry_run:
+        _out.print(plan.changes.diff(), markup=False, highlight=False)
+    verb = "Would update" if dry_run else "Updated"
+    _out.print(
+        f"{verb} from {plan.old.describe()} to {plan.new.describe()}",
+        style="green",
+        markup=False,
+    )
+    for change in plan.changes:
+        relative = change.path.relative_to(plan.changes.root).as_posix()
+        if change.is_new:
+            what = "created"
+        elif change.is_removal:
+            what = "removed"
+        elif relative in plan.conflicts:
+            what = "CONFLICT"
+        else:
+            what = "merged "
+        _out.print(f"  {what} {relative}", markup=False)
+    for note in plan.kept:
+        _out.print(f"  kept    {note}", markup=False)
+    if dry_run:
+        _out.print("Nothing was written (--dry-run).", style="yellow")
+    if plan.conflicts:
+        where = ", ".join(plan.conflicts)
+        _err.print(
+            f"error: {len(plan.conflicts)} file(s) would have conflicts: {where}"
+            if dry_run
+            else f"error: {len(plan.conflicts)} file(s) have conflicts, marked "
+            f"inline with <<<<<<< / >>>>>>>: {where}; resolve them, then commit",
+            style="red",
+            markup=False,
+        )
+        raise typer.Exit(1)
+
+
 def _file_tree(result: NewProjectResult) -> Tree:
     """The written files as a tree; files that replaced existing ones are marked."""
     tree = Tree(Text(f"{result.dest}/", style="bold"))

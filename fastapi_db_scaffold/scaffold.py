@@ -33,6 +33,8 @@ __all__ = [
     "NewProjectOptions",
     "NewProjectResult",
     "create_project",
+    "render_template",
+    "template_source",
 ]
 
 
@@ -90,7 +92,7 @@ def create_project(options: NewProjectOptions) -> NewProjectResult:
 
     with tempfile.TemporaryDirectory(prefix="fastapi-db-") as tmp:
         staging = Path(tmp) / name
-        answers = _render(staging, data, source, ask=ask)
+        answers = render_template(staging, data, source, ask=ask)
         files = tuple(sorted(_relative_files(staging)))
         replaced = tuple(rel for rel in files if (dest / rel).exists())
         _check_nothing_in_the_way(staging, dest, shown_dest)
@@ -141,10 +143,10 @@ def _check_destination(dest: Path, shown: Path, *, force: bool) -> None:
         )
 
 
-def _render(
+def render_template(
     staging: Path, data: dict[str, Any], source: TemplateSource, *, ask: bool
 ) -> dict[str, Any]:
-    """Run Copier into `staging` and return the answers it recorded."""
+    """Run Copier from `source` into `staging`; return the answers it recorded."""
     import copier  # here, not at the top: `fastapi-db --help` must stay fast
     from copier.errors import (
         CopierError,
