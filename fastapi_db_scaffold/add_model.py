@@ -103,8 +103,9 @@ def _check_fixtures(files: list[ResourceFile], index: ModuleIndex) -> None:
         if missing:
             raise ProjectError(
                 f"tests/conftest.py has no fixture {', '.join(missing)}, which the "
-                "generated tests use: the project's template is older than this "
-                "fastapi-db; copy them from a project made by `fastapi-db new`"
+                "generated tests use: the project is older than its recorded "
+                "template, or the fixture was removed; `fastapi-db update` merges "
+                "the template's conftest.py into yours"
             )
 
 

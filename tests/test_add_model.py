@@ -512,8 +512,9 @@ def test_a_project_whose_conftest_lacks_the_shared_fixtures_is_refused(
         result,
         1,
         "error: tests/conftest.py has no fixture replica_down_client, statements, "
-        "which the generated tests use: the project's template is older than this "
-        "fastapi-db; copy them from a project made by `fastapi-db new`",
+        "which the generated tests use: the project is older than its recorded "
+        "template, or the fixture was removed; `fastapi-db update` merges the "
+        "template's conftest.py into yours",
     )
     assert tree_digest(user_project) == before
 
