@@ -79,6 +79,9 @@ class ChangeSet:
         except OSError as exc:
             raise ProjectError(f"cannot read {relative}: {exc.strerror}") from None
 
+    def is_planned(self, relative: str | Path) -> bool:
+        return self.root / relative in self._changes
+
     def create(self, relative: str | Path, text: str) -> None:
         """Plan a new file; refuses to replace one that exists."""
         path = self.root / relative

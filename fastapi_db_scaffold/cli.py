@@ -17,6 +17,7 @@ from rich.tree import Tree
 from typer.core import TyperGroup
 
 from . import __version__
+from .changes import ChangeSet
 from .choices import DEFAULT_DATABASE, DEFAULT_ENGINE, Database, Engine
 from .errors import FastapiDbError
 from .field_types import known_types_text
@@ -255,6 +256,77 @@ def add_model_command(
     for change in changes:
         relative = change.path.relative_to(changes.root).as_posix()
         verb = "created" if change.is_new else "edited "
+        _out.print(f"  {verb} {relative}", markup=False)
+    _out.print("\nNext steps:", style="bold")
+    for command in ["alembic upgrade head", "pytest"]:
+        _out.print(f"  {command}", style="cyan", markup=False)
+
+
+@app.command("add-field")
+def add_field_command(
+    model: Annotated[
+        str,
+        typer.Argument(metavar="MODEL", help="A model that add-model made (Post)."),
+    ],
+    fields: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="FIELD...",
+            help=(
+                "name:type[:modifier...], as for add-model. A required field needs "
+                "default=VALUE (it fills the rows that exist); a relation, optional."
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    project: Annotated[
+        Path,
+        typer.Option(
+            metavar="DIR", help="The project (default: the one around the cwd)."
+        ),
+    ] = Path("."),
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show the changes as a diff; write nothing."),
+    ] = False,
+    no_migration: Annotated[
+        bool, typer.Option("--no-migration", help="Do not write an Alembic revision.")
+    ] = False,
+) -> None:
+    """Add fields to MODEL: its model, schemas, repository, router, factory, tests
+    and one migration; your edits of those files are kept (merged three ways)."""
+    from .add_field import AddFieldOptions, add_field
+
+    changes = add_field(
+        AddFieldOptions(
+            project_dir=project,
+            model=model,
+            fields=fields or [],
+            dry_run=dry_run,
+            migration=not no_migration,
+        )
+    )
+    _print_changes(changes, f"Added to {model}: {', '.join(fields or [])}", dry_run)
+
+
+def _print_changes(changes: ChangeSet, title: str, dry_run: bool) -> None:
+    if dry_run:
+        _out.print(changes.diff(), markup=False, highlight=False)
+        _out.print(
+            f"Would change {len(changes)} files; nothing was written (--dry-run).",
+            style="yellow",
+        )
+        return
+    _out.print(title, style="green", markup=False)
+    for change in changes:
+        relative = change.path.relative_to(changes.root).as_posix()
+        verb = (
+            "created"
+            if change.is_new
+            else "removed"
+            if change.is_removal
+            else "edited "
+        )
         _out.print(f"  {verb} {relative}", markup=False)
     _out.print("\nNext steps:", style="bold")
     for command in ["alembic upgrade head", "pytest"]:

@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.schema import ColumnCollectionConstraint
 
 from .errors import ProjectError
 from .project import Project
 from .spec import FieldSpec, ModelSpec
 
 __all__ = [
+    "add_columns_revision",
     "create_table_revision",
     "current_head",
     "model_table",
@@ -234,3 +236,155 @@ def create_table_revision(
         Path("migrations") / "versions" / revision_filename(revision, message, moment)
     )
     return path, render_create_table_revision(table, revision, head, message, moment)
+
+
+def _fill_value(value: object, database: str) -> tuple[str, set[str]]:
+    """Python code for a default that fills existing rows, and the imports it needs
+    (datetimes in UTC, as the project's `UTCDateTime` stores them)."""
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC)
+        if database != "postgresql":
+            value = value.replace(tzinfo=None)
+    code = repr(value).replace("datetime.timezone.utc", "datetime.UTC")
+    imports = set()
+    if "datetime." in code:
+        imports.add("import datetime")
+    if code.startswith("Decimal("):
+        imports.add("from decimal import Decimal")
+    if code.startswith("UUID("):
+        imports.add("from uuid import UUID")
+    return code, imports
+
+
+def _type_code(column_type: sa.types.TypeEngine[Any]) -> str:
+    """A column type as Alembic writes it in a revision (`sa.Numeric(...)`)."""
+    from alembic.autogenerate import render_python_code
+    from alembic.operations import ops
+
+    code = render_python_code(
+        ops.UpgradeOps(ops=[ops.AddColumnOp("t", sa.Column("c", column_type))])
+    )
+    statement = "\n".join(
+        line.strip() for line in code.splitlines() if not line.strip().startswith("#")
+    )
+    call = ast.parse(statement).body[0]
+    assert isinstance(call, ast.Expr) and isinstance(call.value, ast.Call)
+    column = call.value.args[1]
+    assert isinstance(column, ast.Call)
+    segment = ast.get_source_segment(statement, column.args[1])
+    assert segment is not None
+    return segment
+
+
+def add_columns_revision(
+    project: Project, model: ModelSpec, added: list[FieldSpec], moment: datetime
+) -> tuple[Path, str]:
+    """The revision adding the columns of `added` (fields of `model`, which already
+    lists them) to its table: their indexes, unique and foreign-key constraints
+    named by the project's convention, through batch mode (SQLite recreates the
+    table). A required column is added nullable, filled with its default, then made
+    NOT NULL, so rows that exist get the default."""
+    from alembic.autogenerate import render_python_code
+    from alembic.operations import ops
+
+    names = model.names
+    head = current_head(project.versions_dir)
+    revision = new_revision_id()
+    columns = ", ".join(spec.field.column_name for spec in added)
+    message = f"Add {columns} to {names.table}"
+    convention = naming_convention(project.package_dir / "db.py")
+    table = model_table(names.table, model.fields, convention)
+    new_columns = {spec.field.column_name for spec in added}
+
+    def involves(constraint: sa.Index | ColumnCollectionConstraint) -> bool:
+        return {c.name for c in constraint.columns} <= new_columns
+
+    indexes = sorted(
+        (i for i in table.indexes if involves(i)), key=lambda i: str(i.name)
+    )
+    uniques = [
+        c
+        for c in table.constraints
+        if isinstance(c, sa.UniqueConstraint) and involves(c)
+    ]
+    foreign_keys = [c for c in table.foreign_key_constraints if involves(c)]
+    add: list[ops.MigrateOperation] = []
+    fills: list[str] = []
+    tighten: list[ops.MigrateOperation] = []
+    imports: set[str] = set()
+    for spec in added:
+        column = table.c[spec.field.column_name]
+        fill = not spec.field.optional and spec.field.has_default
+        add.append(
+            ops.AddColumnOp(
+                names.table,
+                sa.Column(
+                    column.name, column.type, nullable=spec.field.optional or fill
+                ),
+            )
+        )
+        if fill:
+            code, needs = _fill_value(spec.field.default, project.database)
+            imports |= needs
+            typed = f"sa.column({column.name!r}, {_type_code(column.type)})"
+            fills.append(
+                f"    op.execute(sa.table({names.table!r}, {typed})"
+                f".update().values({{{column.name!r}: {code}}}))"
+            )
+            tighten.append(
+                ops.AlterColumnOp(
+                    names.table,
+                    column.name,
+                    existing_type=column.type,
+                    existing_nullable=True,
+                    modify_nullable=False,
+                )
+            )
+    add += [ops.CreateIndexOp.from_index(index) for index in indexes]
+    add += [ops.AddConstraintOp.from_constraint(c) for c in uniques]
+    add += [ops.CreateForeignKeyOp.from_constraint(c) for c in foreign_keys]
+    drop: list[ops.MigrateOperation] = [
+        *(ops.DropConstraintOp.from_constraint(c) for c in foreign_keys),
+        *(ops.DropIndexOp.from_index(index) for index in indexes),
+        *(ops.DropConstraintOp.from_constraint(c) for c in uniques),
+        *(ops.DropColumnOp(names.table, spec.field.column_name) for spec in added),
+    ]
+
+    def batch(operations: list[ops.MigrateOperation]) -> str:
+        code = render_python_code(
+            ops.UpgradeOps(ops=[ops.ModifyTableOps(names.table, ops=operations)]),
+            render_as_batch=True,
+        )
+        return _body(code)
+
+    upgrade = [batch(add)]
+    if fills:
+        upgrade += [
+            "    # Rows that exist get the default, then the column is required.",
+            *fills,
+        ]
+        upgrade.append(batch(tighten))
+    upgrade_code = "\n".join(upgrade)
+    uses_mysql = "mysql." in upgrade_code
+    text = _REVISION.format(
+        dialect_imports=(
+            "\nfrom sqlalchemy.dialects import mysql" if uses_mysql else ""
+        ),
+        message=message,
+        revision=revision,
+        down_revision=head or "",
+        down_repr=repr(head),
+        created=moment.strftime("%Y-%m-%d %H:%M:%S"),
+        upgrade=upgrade_code,
+        downgrade=batch(drop),
+    )
+    if imports:
+        text = text.replace(
+            "\nimport sqlalchemy as sa\n",
+            "\n" + "\n".join(sorted(imports)) + "\n\nimport sqlalchemy as sa\n",
+            1,
+        )
+    path = (
+        Path("migrations") / "versions" / revision_filename(revision, message, moment)
+    )
+    return path, text

@@ -21,22 +21,17 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .add_model import AddModelOptions, add_model
 from .changes import ChangeSet
-from .errors import FastapiDbError, ProjectError
-from .manifest import ModelEntry, load_manifest
-from .merge import merge_three_way
-from .project import ANSWERS_FILE, MANIFEST_FILE, Project, find_project
-from .scaffold import render_template
+from .errors import ProjectError
+from .manifest import load_manifest
+from .project import ANSWERS_FILE, find_project
+from .regenerate import merge_renders, render_project
 from .template_source import TemplateSource, bundled, recorded_source
 
 __all__ = ["UpdateOptions", "UpdatePlan", "plan_update", "update"]
-
-_NOT_MERGED = {MANIFEST_FILE}
 
 
 @dataclass(frozen=True)
@@ -76,13 +71,21 @@ def plan_update(options: UpdateOptions) -> UpdatePlan:
     manifest = load_manifest(project)
     ask = options.interactive and not options.yes
     with tempfile.TemporaryDirectory(prefix="fastapi-db-update-") as tmp:
-        base = _render_project(old, project, manifest.models, Path(tmp) / "old")
-        theirs = _render_project(
-            new, project, manifest.models, Path(tmp) / "new", ask=ask
+        answers = project.answers
+        base = render_project(old, answers, manifest.models, Path(tmp) / "old")
+        theirs = render_project(
+            new, answers, manifest.models, Path(tmp) / "new", ask=ask
         )
         new = _recorded(theirs) or new
         plan = UpdatePlan(old, new, ChangeSet(project.root))
-        _merge_trees(plan, project.root, base, theirs)
+        outcome = merge_renders(
+            plan.changes,
+            base,
+            theirs,
+            ("your version", old.describe(), new.describe()),
+            answers_from_theirs=True,
+        )
+        plan.conflicts, plan.kept = outcome.conflicts, outcome.kept
     return plan
 
 
@@ -126,89 +129,17 @@ def _target(old: TemplateSource, vcs_ref: str | None) -> TemplateSource:
     return TemplateSource(old.src, vcs_ref)
 
 
-def _render_project(
-    source: TemplateSource,
-    project: Project,
-    models: tuple[ModelEntry, ...],
-    dest: Path,
-    *,
-    ask: bool = False,
-) -> Path:
-    """The project as `source` renders it: the skeleton, then every model."""
-    render_template(dest, dict(project.answers), source, ask=ask)
-    for entry in models:
-        try:
-            add_model(
-                AddModelOptions(
-                    project_dir=dest,
-                    model=entry.name,
-                    fields=list(entry.fields),
-                    migration=False,
-                )
-            )
-        except FastapiDbError as error:
-            raise ProjectError(
-                f"cannot reproduce model {entry.name} with {source.describe()}: {error}"
-            ) from None
-    return dest
-
-
 def _recorded(project_root: Path) -> TemplateSource | None:
     """The source the answers file of a render records (the resolved version)."""
     import yaml
 
-    text = _read(project_root / ANSWERS_FILE)
+    text = _read_text(project_root / ANSWERS_FILE)
     answers = yaml.safe_load(text) if text else None
     return recorded_source(answers) if isinstance(answers, dict) else None
 
 
-def _files(root: Path) -> set[str]:
-    return {
-        path.relative_to(root).as_posix()
-        for path in root.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts
-    }
-
-
-def _read(path: Path) -> str | None:
+def _read_text(path: Path) -> str | None:
     try:
-        return path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
+        return path.read_text(encoding="utf-8")
+    except (FileNotFoundError, UnicodeDecodeError):
         return None
-    except (UnicodeDecodeError, IsADirectoryError):
-        raise ProjectError(f"{path.name} is not a text file; cannot merge it") from None
-
-
-def _replaced_by(text: str) -> Callable[[str], str]:
-    return lambda _old: text
-
-
-def _merge_trees(plan: UpdatePlan, root: Path, base: Path, theirs: Path) -> None:
-    labels = ("your version", plan.old.describe(), plan.new.describe())
-    for relative in sorted(_files(base) | _files(theirs)):
-        if relative in _NOT_MERGED:
-            continue
-        old, new = _read(base / relative), _read(theirs / relative)
-        ours = _read(root / relative)
-        if old == new or ours == new:
-            continue
-        if relative == ANSWERS_FILE and new is not None and ours is not None:
-            plan.changes.edit(relative, _replaced_by(new))
-        elif ours is None:
-            if old is None and new is not None:
-                plan.changes.create(relative, new)
-            else:
-                plan.kept.append(f"{relative}: you removed it; left removed")
-        elif new is None:
-            if ours == old:
-                plan.changes.remove(relative)
-            else:
-                plan.kept.append(
-                    f"{relative}: the new template has no such file; you changed "
-                    "it, so it stays"
-                )
-        else:
-            merged = merge_three_way(ours, old or "", new, labels=labels)
-            plan.changes.edit(relative, _replaced_by(merged.text))
-            if merged.conflicts:
-                plan.conflicts.append(relative)
