@@ -309,6 +309,41 @@ def add_field_command(
     _print_changes(changes, f"Added to {model}: {', '.join(fields or [])}", dry_run)
 
 
+@app.command("remove-model")
+def remove_model_command(
+    model: Annotated[
+        str,
+        typer.Argument(metavar="MODEL", help="A model that add-model made (Post)."),
+    ],
+    project: Annotated[
+        Path,
+        typer.Option(
+            metavar="DIR", help="The project (default: the one around the cwd)."
+        ),
+    ] = Path("."),
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show the changes as a diff; write nothing."),
+    ] = False,
+    no_migration: Annotated[
+        bool, typer.Option("--no-migration", help="Do not write an Alembic revision.")
+    ] = False,
+) -> None:
+    """Remove MODEL: its files, its registrations, and a migration dropping its
+    table. Refused while other models relate to it."""
+    from .remove_model import RemoveModelOptions, remove_model
+
+    changes = remove_model(
+        RemoveModelOptions(
+            project_dir=project,
+            model=model,
+            dry_run=dry_run,
+            migration=not no_migration,
+        )
+    )
+    _print_changes(changes, f"Removed model {model}", dry_run)
+
+
 def _print_changes(changes: ChangeSet, title: str, dry_run: bool) -> None:
     if dry_run:
         _out.print(changes.diff(), markup=False, highlight=False)

@@ -28,6 +28,7 @@ __all__ = [
     "add_columns_revision",
     "create_table_revision",
     "current_head",
+    "drop_table_revision",
     "model_table",
     "naming_convention",
     "new_revision_id",
@@ -384,6 +385,46 @@ def add_columns_revision(
             "\n" + "\n".join(sorted(imports)) + "\n\nimport sqlalchemy as sa\n",
             1,
         )
+    path = (
+        Path("migrations") / "versions" / revision_filename(revision, message, moment)
+    )
+    return path, text
+
+
+def drop_table_revision(
+    project: Project, model: ModelSpec, moment: datetime
+) -> tuple[Path, str]:
+    """The revision dropping the model's table; its downgrade creates the table and
+    its indexes again (empty: the rows are gone)."""
+    from alembic.autogenerate import render_python_code
+    from alembic.operations import ops
+
+    names = model.names
+    head = current_head(project.versions_dir)
+    revision = new_revision_id()
+    message = f"Drop the {names.table} table"
+    convention = naming_convention(project.package_dir / "db.py")
+    table = model_table(names.table, model.fields, convention)
+    indexes = sorted(table.indexes, key=lambda index: str(index.name))
+    create = ops.UpgradeOps(
+        ops=[
+            ops.CreateTableOp.from_table(table),
+            *(ops.CreateIndexOp.from_index(index) for index in indexes),
+        ]
+    )
+    drop = ops.UpgradeOps(ops=[ops.DropTableOp.from_table(table)])
+    downgrade_code = _body(render_python_code(create))
+    uses_mysql = "mysql." in downgrade_code
+    text = _REVISION.format(
+        dialect_imports="\nfrom sqlalchemy.dialects import mysql" if uses_mysql else "",
+        message=message,
+        revision=revision,
+        down_revision=head or "",
+        down_repr=repr(head),
+        created=moment.strftime("%Y-%m-%d %H:%M:%S"),
+        upgrade=_body(render_python_code(drop)),
+        downgrade=downgrade_code,
+    )
     path = (
         Path("migrations") / "versions" / revision_filename(revision, message, moment)
     )

@@ -98,12 +98,14 @@ def merge_renders(
     labels: tuple[str, str, str],
     *,
     answers_from_theirs: bool = False,
+    skip: set[str] | frozenset[str] = frozenset(),
 ) -> MergeOutcome:
-    """Plan, in `changes`, what turns the project from `base` into `theirs`."""
+    """Plan, in `changes`, what turns the project from `base` into `theirs`
+    (leaving out the paths in `skip`, which the caller plans itself)."""
     outcome = MergeOutcome()
     for relative in sorted(_files(base) | _files(theirs)):
-        if relative == MANIFEST_FILE:
-            continue  # the commands write it themselves
+        if relative == MANIFEST_FILE or relative in skip:
+            continue  # the commands write the manifest themselves
         old, new = _read(base / relative), _read(theirs / relative)
         ours = _current(changes, relative)
         if old == new or ours == new:

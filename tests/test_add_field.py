@@ -19,19 +19,15 @@ import pytest
 import sqlalchemy as sa
 
 from fastapi_db_scaffold.add_field import AddFieldOptions, plan_fields
-from fastapi_db_scaffold.add_model import AddModelOptions, add_model
 from fastapi_db_scaffold.manifest import read_manifest
-from fastapi_db_scaffold.scaffold import NewProjectOptions, create_project
 
 from .cli_support import invoke, tree_digest
 from .matrix import (
     COMBINATIONS,
     Combination,
     fresh_database,
-    output_of,
-    project_env,
-    run_in_project,
 )
+from .model_commands import alembic, assert_project_passes, make_project, sync_url
 
 MODELS = [
     ("Author", ["name:str(80)"]),
@@ -60,41 +56,6 @@ COMBOS = [
 ]
 
 
-def make_project(dest: Path, combination: Combination | None = None) -> Path:
-    answers = combination.answers if combination else {}
-    create_project(
-        NewProjectOptions(
-            name=str(answers.get("project_name", "blog")),
-            dest=dest,
-            engine=str(answers.get("engine", "async")),
-            database=str(answers.get("database", "sqlite")),
-            repository=bool(answers.get("repository", True)),
-            yes=True,
-        )
-    )
-    for model, fields in MODELS:
-        add_model(AddModelOptions(project_dir=dest, model=model, fields=fields))
-    return dest
-
-
-def alembic(project: Path, url: str, *step: str) -> str:
-    result = run_in_project(
-        project, "alembic", *step, env=project_env(DATABASE_URL=url)
-    )
-    assert result.returncode == 0, f"alembic {' '.join(step)}\n{output_of(result)}"
-    return result.stderr
-
-
-def sync_url(url: str) -> sa.URL:
-    parsed = sa.make_url(url)
-    driver = {
-        "sqlite": "sqlite",
-        "postgresql": "postgresql+psycopg",
-        "mysql": "mysql+pymysql",
-    }
-    return parsed.set(drivername=driver[parsed.get_backend_name()])
-
-
 @pytest.mark.parametrize(
     "combination",
     [
@@ -106,7 +67,7 @@ def test_added_fields_fill_existing_rows_and_the_project_still_passes(
     combination: Combination, tmp_path: Path
 ) -> None:
     server_url = combination.server_url()
-    project = make_project(tmp_path / "app", combination)
+    project = make_project(tmp_path / "app", MODELS, combination)
     with fresh_database(combination, tmp_path) as url:
         alembic(project, url, "upgrade", "head")
         engine = sa.create_engine(sync_url(url))
@@ -141,21 +102,12 @@ def test_added_fields_fill_existing_rows_and_the_project_still_passes(
         alembic(project, url, "upgrade", "head")
         engine.dispose()
 
-    env = project_env(**({"TEST_DATABASE_URL": server_url} if server_url else {}))
-    result = run_in_project(project, "pytest", "-q", "-p", "no:cacheprovider", env=env)
-    assert result.returncode == 0, output_of(result)
-    assert " skipped" not in result.stdout
-    for command in (("ruff", "check", "."), ("ruff", "format", "--check", ".")):
-        result = run_in_project(project, *command)
-        assert result.returncode == 0, output_of(result)
-    cache = tmp_path / "mypy-cache"
-    result = run_in_project(project, "mypy", env=project_env(MYPY_CACHE_DIR=str(cache)))
-    assert result.returncode == 0, output_of(result)
+    assert_project_passes(project, server_url, tmp_path)
 
 
 @pytest.fixture(scope="module")
 def blog(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_project(tmp_path_factory.mktemp("blog") / "blog")
+    return make_project(tmp_path_factory.mktemp("blog") / "blog", MODELS)
 
 
 @pytest.fixture
