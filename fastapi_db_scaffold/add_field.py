@@ -14,7 +14,6 @@ required field needs `default=VALUE` (which fills them), a relation must be
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,8 +26,7 @@ from .manifest import ModelEntry, load_manifest
 from .migrations import add_columns_revision
 from .naming import check_enum_alias, model_names
 from .project import MANIFEST_FILE, find_project
-from .regenerate import copy_skeleton, merge_renders, render_models
-from .scaffold import render_template
+from .regenerate import merge_manifest_change
 from .spec import ModelSpec
 
 __all__ = ["AddFieldOptions", "add_field", "plan_fields"]
@@ -74,25 +72,13 @@ def plan_fields(options: AddFieldOptions, now: datetime | None = None) -> Change
     after = manifest.with_model(ModelEntry.from_fields(entry.name, fields))
 
     changes = ChangeSet(project.root)
-    with tempfile.TemporaryDirectory(prefix="fastapi-db-add-field-") as tmp:
-        skeleton = Path(tmp) / "skeleton"
-        render_template(skeleton, project.answers, project.template, ask=False)
-        base = render_models(
-            copy_skeleton(skeleton, Path(tmp) / "before"),
-            manifest.models,
-            project.template,
-        )
-        theirs = render_models(
-            copy_skeleton(skeleton, Path(tmp) / "after"),
-            after.models,
-            project.template,
-        )
-        outcome = merge_renders(
-            changes,
-            base,
-            theirs,
-            ("your version", f"{entry.name} before", f"{entry.name} with the fields"),
-        )
+    outcome = merge_manifest_change(
+        changes,
+        project,
+        manifest,
+        after,
+        ("your version", f"{entry.name} before", f"{entry.name} with the fields"),
+    )
     if outcome.conflicts:
         raise ProjectError(
             f"the new fields would conflict with your edits of "

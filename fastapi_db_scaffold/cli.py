@@ -70,6 +70,16 @@ def _app(
     """Scaffold FastAPI + SQLAlchemy 2.x projects and grow them model by model."""
 
 
+ProjectOption = Annotated[
+    Path,
+    typer.Option(metavar="DIR", help="The project (default: the one around the cwd)."),
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Show the changes as a diff; write nothing.")
+]
+NoMigrationOption = Annotated[
+    bool, typer.Option("--no-migration", help="Do not write an Alembic revision.")
+]
 _TEMPLATE_OPTION = typer.Option(
     "--template",
     metavar="SRC",
@@ -220,19 +230,9 @@ def add_model_command(
             show_default=False,
         ),
     ] = None,
-    project: Annotated[
-        Path,
-        typer.Option(
-            metavar="DIR", help="The project (default: the one around the cwd)."
-        ),
-    ] = Path("."),
-    dry_run: Annotated[
-        bool,
-        typer.Option("--dry-run", help="Show the new files and edits; write nothing."),
-    ] = False,
-    no_migration: Annotated[
-        bool, typer.Option("--no-migration", help="Do not write an Alembic revision.")
-    ] = False,
+    project: ProjectOption = Path("."),
+    dry_run: DryRunOption = False,
+    no_migration: NoMigrationOption = False,
 ) -> None:
     """Add model NAME with its schemas, repository, router, tests and migration."""
     from .add_model import AddModelOptions, add_model
@@ -245,21 +245,7 @@ def add_model_command(
         migration=not no_migration,
     )
     changes = add_model(options)
-    if dry_run:
-        _out.print(changes.diff(), markup=False, highlight=False)
-        _out.print(
-            f"Would change {len(changes)} files; nothing was written (--dry-run).",
-            style="yellow",
-        )
-        return
-    _out.print(Text.assemble(("Added model ", "green"), (name, "bold green")))
-    for change in changes:
-        relative = change.path.relative_to(changes.root).as_posix()
-        verb = "created" if change.is_new else "edited "
-        _out.print(f"  {verb} {relative}", markup=False)
-    _out.print("\nNext steps:", style="bold")
-    for command in ["alembic upgrade head", "pytest"]:
-        _out.print(f"  {command}", style="cyan", markup=False)
+    _print_changes(changes, f"Added model {name}", dry_run)
 
 
 @app.command("add-field")
@@ -279,19 +265,9 @@ def add_field_command(
             show_default=False,
         ),
     ] = None,
-    project: Annotated[
-        Path,
-        typer.Option(
-            metavar="DIR", help="The project (default: the one around the cwd)."
-        ),
-    ] = Path("."),
-    dry_run: Annotated[
-        bool,
-        typer.Option("--dry-run", help="Show the changes as a diff; write nothing."),
-    ] = False,
-    no_migration: Annotated[
-        bool, typer.Option("--no-migration", help="Do not write an Alembic revision.")
-    ] = False,
+    project: ProjectOption = Path("."),
+    dry_run: DryRunOption = False,
+    no_migration: NoMigrationOption = False,
 ) -> None:
     """Add fields to MODEL: its model, schemas, repository, router, factory, tests
     and one migration; your edits of those files are kept (merged three ways)."""
@@ -315,19 +291,9 @@ def remove_model_command(
         str,
         typer.Argument(metavar="MODEL", help="A model that add-model made (Post)."),
     ],
-    project: Annotated[
-        Path,
-        typer.Option(
-            metavar="DIR", help="The project (default: the one around the cwd)."
-        ),
-    ] = Path("."),
-    dry_run: Annotated[
-        bool,
-        typer.Option("--dry-run", help="Show the changes as a diff; write nothing."),
-    ] = False,
-    no_migration: Annotated[
-        bool, typer.Option("--no-migration", help="Do not write an Alembic revision.")
-    ] = False,
+    project: ProjectOption = Path("."),
+    dry_run: DryRunOption = False,
+    no_migration: NoMigrationOption = False,
 ) -> None:
     """Remove MODEL: its files, its registrations, and a migration dropping its
     table. Refused while other models relate to it."""
@@ -380,16 +346,8 @@ def update_command(
             show_default="this fastapi-db's template / the source's latest tag",
         ),
     ] = None,
-    project: Annotated[
-        Path,
-        typer.Option(
-            metavar="DIR", help="The project (default: the one around the cwd)."
-        ),
-    ] = Path("."),
-    dry_run: Annotated[
-        bool,
-        typer.Option("--dry-run", help="Show the changes as a diff; write nothing."),
-    ] = False,
+    project: ProjectOption = Path("."),
+    dry_run: DryRunOption = False,
     yes: Annotated[
         bool,
         typer.Option(

@@ -151,6 +151,44 @@ def _body(code: str) -> str:
     return "\n".join(lines).rstrip() or "    pass"
 
 
+def _revision_text(
+    message: str,
+    revision: str,
+    down_revision: str | None,
+    moment: datetime,
+    upgrade: str,
+    downgrade: str,
+    imports: Iterable[str] = (),
+) -> str:
+    """A revision file: header, imports (the dialect module and `imports` when the
+    code uses them), identifiers, and the two functions."""
+    uses_mysql = "mysql." in upgrade or "mysql." in downgrade
+    text = _REVISION.format(
+        dialect_imports="\nfrom sqlalchemy.dialects import mysql" if uses_mysql else "",
+        message=message,
+        revision=revision,
+        down_revision=down_revision or "",
+        down_repr=repr(down_revision),
+        created=moment.strftime("%Y-%m-%d %H:%M:%S"),
+        upgrade=upgrade,
+        downgrade=downgrade,
+    )
+    extra = sorted(set(imports))
+    if extra:  # ruff sorts them into place when the file is formatted
+        text = text.replace(
+            "\nimport sqlalchemy as sa\n",
+            "\n" + "\n".join(extra) + "\nimport sqlalchemy as sa\n",
+            1,
+        )
+    return text
+
+
+def _revision_path(revision: str, message: str, moment: datetime) -> Path:
+    return (
+        Path("migrations") / "versions" / revision_filename(revision, message, moment)
+    )
+
+
 def render_create_table_revision(
     table: sa.Table,
     revision: str,
@@ -171,17 +209,13 @@ def render_create_table_revision(
     )
     # Dropping the table drops its indexes; MySQL refuses to drop an FK's index first.
     downgrade = ops.DowngradeOps(ops=[ops.DropTableOp.from_table(table)])
-    upgrade_code = _body(render_python_code(upgrade))
-    uses_mysql = "mysql." in upgrade_code
-    return _REVISION.format(
-        dialect_imports="\nfrom sqlalchemy.dialects import mysql" if uses_mysql else "",
-        message=message,
-        revision=revision,
-        down_revision=down_revision or "",
-        down_repr=repr(down_revision),
-        created=now.strftime("%Y-%m-%d %H:%M:%S"),
-        upgrade=upgrade_code,
-        downgrade=_body(render_python_code(downgrade)),
+    return _revision_text(
+        message,
+        revision,
+        down_revision,
+        now,
+        _body(render_python_code(upgrade)),
+        _body(render_python_code(downgrade)),
     )
 
 
@@ -233,9 +267,7 @@ def create_table_revision(
     message = f"Create the {names.table} table"
     convention = naming_convention(project.package_dir / "db.py")
     table = model_table(names.table, model.fields, convention)
-    path = (
-        Path("migrations") / "versions" / revision_filename(revision, message, moment)
-    )
+    path = _revision_path(revision, message, moment)
     return path, render_create_table_revision(table, revision, head, message, moment)
 
 
@@ -365,30 +397,10 @@ def add_columns_revision(
             *fills,
         ]
         upgrade.append(batch(tighten))
-    upgrade_code = "\n".join(upgrade)
-    uses_mysql = "mysql." in upgrade_code
-    text = _REVISION.format(
-        dialect_imports=(
-            "\nfrom sqlalchemy.dialects import mysql" if uses_mysql else ""
-        ),
-        message=message,
-        revision=revision,
-        down_revision=head or "",
-        down_repr=repr(head),
-        created=moment.strftime("%Y-%m-%d %H:%M:%S"),
-        upgrade=upgrade_code,
-        downgrade=batch(drop),
+    text = _revision_text(
+        message, revision, head, moment, "\n".join(upgrade), batch(drop), imports
     )
-    if imports:
-        text = text.replace(
-            "\nimport sqlalchemy as sa\n",
-            "\n" + "\n".join(sorted(imports)) + "\n\nimport sqlalchemy as sa\n",
-            1,
-        )
-    path = (
-        Path("migrations") / "versions" / revision_filename(revision, message, moment)
-    )
-    return path, text
+    return _revision_path(revision, message, moment), text
 
 
 def drop_table_revision(
@@ -413,19 +425,12 @@ def drop_table_revision(
         ]
     )
     drop = ops.UpgradeOps(ops=[ops.DropTableOp.from_table(table)])
-    downgrade_code = _body(render_python_code(create))
-    uses_mysql = "mysql." in downgrade_code
-    text = _REVISION.format(
-        dialect_imports="\nfrom sqlalchemy.dialects import mysql" if uses_mysql else "",
-        message=message,
-        revision=revision,
-        down_revision=head or "",
-        down_repr=repr(head),
-        created=moment.strftime("%Y-%m-%d %H:%M:%S"),
-        upgrade=_body(render_python_code(drop)),
-        downgrade=downgrade_code,
+    text = _revision_text(
+        message,
+        revision,
+        head,
+        moment,
+        _body(render_python_code(drop)),
+        _body(render_python_code(create)),
     )
-    path = (
-        Path("migrations") / "versions" / revision_filename(revision, message, moment)
-    )
-    return path, text
+    return _revision_path(revision, message, moment), text

@@ -20,6 +20,7 @@ writes the markers, the model commands refuse and write nothing.
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,15 +29,15 @@ from typing import Any
 from .add_model import AddModelOptions, add_model
 from .changes import ChangeSet
 from .errors import FastapiDbError, ProjectError
-from .manifest import ModelEntry
+from .manifest import Manifest, ModelEntry
 from .merge import merge_three_way
-from .project import ANSWERS_FILE, MANIFEST_FILE
+from .project import ANSWERS_FILE, MANIFEST_FILE, Project
 from .scaffold import render_template
 from .template_source import TemplateSource
 
 __all__ = [
     "MergeOutcome",
-    "copy_skeleton",
+    "merge_manifest_change",
     "merge_renders",
     "render_models",
     "render_project",
@@ -77,10 +78,26 @@ def render_models(
     return dest
 
 
-def copy_skeleton(skeleton: Path, dest: Path) -> Path:
-    """A copy of a rendered skeleton (one Copier run serves both sides)."""
-    shutil.copytree(skeleton, dest)
-    return dest
+def merge_manifest_change(
+    changes: ChangeSet,
+    project: Project,
+    before: Manifest,
+    after: Manifest,
+    labels: tuple[str, str, str],
+    *,
+    skip: set[str] | frozenset[str] = frozenset(),
+) -> MergeOutcome:
+    """Plan what the model commands change when the manifest goes from `before` to
+    `after`: both rendered from the project's own template version (one Copier run
+    serves both), the difference merged into the project."""
+    with tempfile.TemporaryDirectory(prefix="fastapi-db-models-") as tmp:
+        skeleton = Path(tmp) / "skeleton"
+        render_template(skeleton, project.answers, project.template, ask=False)
+        sides = []
+        for side, manifest in (("before", before), ("after", after)):
+            copy = Path(shutil.copytree(skeleton, Path(tmp) / side))
+            sides.append(render_models(copy, manifest.models, project.template))
+        return merge_renders(changes, sides[0], sides[1], labels, skip=skip)
 
 
 @dataclass

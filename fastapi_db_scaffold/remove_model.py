@@ -12,7 +12,6 @@ table; its downgrade creates it again, empty.
 from __future__ import annotations
 
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,9 +24,8 @@ from .manifest import Manifest, load_manifest
 from .migrations import drop_table_revision
 from .naming import model_names
 from .project import MANIFEST_FILE, Project, find_project
-from .regenerate import copy_skeleton, merge_renders, render_models
+from .regenerate import merge_manifest_change
 from .resources import RESOURCE_FILES
-from .scaffold import render_template
 from .spec import ModelSpec
 
 __all__ = ["RemoveModelOptions", "plan_removal", "remove_model"]
@@ -67,26 +65,14 @@ def plan_removal(options: RemoveModelOptions, now: datetime | None = None) -> Ch
     for relative in sorted(own_files):
         if (project.root / relative).exists():
             changes.remove(relative)
-    with tempfile.TemporaryDirectory(prefix="fastapi-db-remove-model-") as tmp:
-        skeleton = Path(tmp) / "skeleton"
-        render_template(skeleton, project.answers, project.template, ask=False)
-        base = render_models(
-            copy_skeleton(skeleton, Path(tmp) / "before"),
-            manifest.models,
-            project.template,
-        )
-        theirs = render_models(
-            copy_skeleton(skeleton, Path(tmp) / "after"),
-            after.models,
-            project.template,
-        )
-        outcome = merge_renders(
-            changes,
-            base,
-            theirs,
-            ("your version", f"with {entry.name}", f"without {entry.name}"),
-            skip=own_files,
-        )
+    outcome = merge_manifest_change(
+        changes,
+        project,
+        manifest,
+        after,
+        ("your version", f"with {entry.name}", f"without {entry.name}"),
+        skip=own_files,
+    )
     if outcome.conflicts:
         raise ProjectError(
             f"removing {entry.name}'s registrations would conflict with your edits "

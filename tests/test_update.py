@@ -112,6 +112,19 @@ def committed(project: Path) -> Path:
     return project
 
 
+def differing_files(a: Path, b: Path) -> set[str]:
+    """Paths whose bytes or mode differ between two projects (git and the
+    revisions, whose ids and dates differ by nature, aside)."""
+    one, other = tree_digest(a), tree_digest(b)
+    return {
+        path
+        for path in set(one) | set(other)
+        if one.get(path) != other.get(path)
+        and not path.startswith((".git/", "migrations/versions/"))
+        and path != ".git"
+    }
+
+
 def answers(project: Path) -> dict[str, object]:
     loaded = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert isinstance(loaded, dict)
@@ -158,14 +171,7 @@ def test_a_fork_update_brings_snippet_and_skeleton_changes_and_keeps_edits(
     fresh = new_project(
         tmp_path / "fresh" / "blog", "--template", str(fork), "--vcs-ref", "v2.0.0"
     )
-    updated, direct = tree_digest(project), tree_digest(fresh)
-    differing = {
-        path
-        for path in set(updated) | set(direct)
-        if updated.get(path) != direct.get(path)
-        and not path.startswith((".git/", "migrations/versions/"))
-        and path != ".git"
-    }
+    differing = differing_files(project, fresh)
     assert differing == {"blog/routers/posts.py", "README.md"}, differing
     assert_own_tests_pass(project)
 
@@ -227,14 +233,7 @@ def test_update_between_the_two_shipped_versions(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert answers(project)["_commit"] == f"v{current}"
     fresh = new_project(tmp_path / "fresh" / "notes")
-    updated, direct = tree_digest(project), tree_digest(fresh)
-    differing = {
-        path
-        for path in set(updated) | set(direct)
-        if updated.get(path) != direct.get(path)
-        and not path.startswith((".git/", "migrations/versions/"))
-        and path != ".git"
-    }
+    differing = differing_files(project, fresh)
     assert differing == {"notes/routers/users.py"}, differing
     assert "# Our note at the end" in (project / "notes/routers/users.py").read_text()
     assert_own_tests_pass(project)
