@@ -19,6 +19,9 @@ writes the markers, the model commands refuse and write nothing.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -33,7 +36,8 @@ from .manifest import Manifest, ModelEntry
 from .merge import merge_three_way
 from .project import ANSWERS_FILE, MANIFEST_FILE, Project
 from .scaffold import render_template
-from .template_source import TemplateSource
+from .template_source import TemplateSource, local_tree
+from .template_versions import data_home, tree_digest
 
 __all__ = [
     "MergeOutcome",
@@ -41,7 +45,11 @@ __all__ = [
     "merge_renders",
     "render_models",
     "render_project",
+    "render_skeleton",
 ]
+
+
+_COMPLETE = ".fastapi-db-render-complete"
 
 
 def render_project(
@@ -53,8 +61,38 @@ def render_project(
     ask: bool = False,
 ) -> Path:
     """The project as `source` renders it for `answers`, with every model added."""
-    render_template(dest, dict(answers), source, ask=ask)
+    if ask:
+        render_template(dest, dict(answers), source, ask=True)
+    else:
+        render_skeleton(dest, answers, source)
     return render_models(dest, models, source)
+
+
+def render_skeleton(
+    dest: Path, answers: dict[str, Any], source: TemplateSource
+) -> Path:
+    """Copier's render of `source` for `answers` (no questions asked) at `dest`.
+
+    Renders are kept in the data directory by the digest of the source's files and
+    the answers, so the model commands pay for Copier once per template version."""
+    tree = local_tree(source)
+    key = hashlib.sha256(
+        json.dumps(
+            [source.src, source.ref, tree_digest(tree), answers], sort_keys=True
+        ).encode()
+    ).hexdigest()[:32]
+    cached = data_home() / "renders" / key
+    if not (cached / _COMPLETE).is_file():
+        staged = cached.with_name(f"{key}.tmp-{os.getpid()}")
+        shutil.rmtree(staged, ignore_errors=True)
+        render_template(staged, dict(answers), source, ask=False)
+        (staged / _COMPLETE).touch()
+        try:
+            staged.rename(cached)
+        except OSError:  # another process got there first
+            shutil.rmtree(staged, ignore_errors=True)
+    shutil.copytree(cached, dest, ignore=shutil.ignore_patterns(_COMPLETE))
+    return dest
 
 
 def render_models(
@@ -91,8 +129,9 @@ def merge_manifest_change(
     `after`: both rendered from the project's own template version (one Copier run
     serves both), the difference merged into the project."""
     with tempfile.TemporaryDirectory(prefix="fastapi-db-models-") as tmp:
-        skeleton = Path(tmp) / "skeleton"
-        render_template(skeleton, project.answers, project.template, ask=False)
+        skeleton = render_skeleton(
+            Path(tmp) / "skeleton", project.answers, project.template
+        )
         sides = []
         for side, manifest in (("before", before), ("after", after)):
             copy = Path(shutil.copytree(skeleton, Path(tmp) / side))

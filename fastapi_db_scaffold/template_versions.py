@@ -47,6 +47,7 @@ __all__ = [
     "recorded_path",
     "shipped_versions",
     "tag_of",
+    "tree_digest",
     "version_of_tag",
     "version_tree",
 ]
@@ -160,7 +161,8 @@ def _tree_files(root: Path) -> list[str]:
     return sorted(files)
 
 
-def _digest(root: Path) -> str:
+def tree_digest(root: Path) -> str:
+    """A digest of a version tree's paths and bytes."""
     digest = hashlib.sha256()
     for relative in _tree_files(root):
         digest.update(relative.encode() + b"\0")
@@ -237,7 +239,7 @@ def _bring_up_to_date(repository: Path) -> None:
     digests = _tag_digests(repository)
     for version in shipped_versions():
         tree = version_tree(version)
-        digest = _digest(tree)
+        digest = tree_digest(tree)
         if digests.get(tag_of(version)) == digest:
             continue
         _commit_tree(repository, tree, version, digest)
