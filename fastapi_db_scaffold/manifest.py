@@ -42,7 +42,7 @@ from .errors import FastapiDbError, ProjectError
 from .fields import Field, field_spec, parse_fields
 from .model_reader import UnreadableModel, class_annotations, model_field_specs
 from .naming import model_names
-from .project import MANIFEST_FILE, Project
+from .project import MANIFEST_FILE, Project, yaml_problem
 
 __all__ = [
     "MANIFEST_FILE",
@@ -146,21 +146,12 @@ def read_manifest(root: Path) -> Manifest | None:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise _invalid(path, _yaml_problem(exc)) from None
+        raise _invalid(path, yaml_problem(exc)) from None
     return _manifest_from(path, data)
 
 
 def _invalid(path: Path, problem: str) -> ProjectError:
     return ProjectError(f"{path} is not a valid manifest: {problem}")
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    problem = getattr(exc, "problem", None) or getattr(exc, "reason", None)
-    problem = " ".join(str(problem or "not YAML").split())
-    mark = getattr(exc, "problem_mark", None)
-    if isinstance(mark, yaml.Mark):
-        return f"line {mark.line + 1}: {problem}"
-    return problem
 
 
 def _manifest_from(path: Path, data: object) -> Manifest:

@@ -18,7 +18,14 @@ from .choices import Database, Engine
 from .errors import NotAProjectError
 from .template_source import TemplateSource, recorded_source
 
-__all__ = ["ANSWERS_FILE", "MANIFEST_FILE", "ExistingModel", "Project", "find_project"]
+__all__ = [
+    "ANSWERS_FILE",
+    "MANIFEST_FILE",
+    "ExistingModel",
+    "Project",
+    "find_project",
+    "yaml_problem",
+]
 
 ANSWERS_FILE = ".copier-answers.yml"
 MANIFEST_FILE = ".fastapi-db.yml"
@@ -102,8 +109,20 @@ def _table_name(node: ast.ClassDef) -> str | None:
     return None
 
 
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """What is wrong with a YAML text, on one line (with its line number)."""
+    problem = getattr(exc, "problem", None) or getattr(exc, "reason", None)
+    problem = " ".join(str(problem or "not YAML").split())
+    mark = getattr(exc, "problem_mark", None)
+    if isinstance(mark, yaml.Mark):
+        return f"line {mark.line + 1}: {problem}"
+    return problem
+
+
 def find_project(start: Path) -> Project:
     """The project at `start` or above it; NotAProjectError when there is none."""
+    if not start.exists():
+        raise NotAProjectError(f"{start} does not exist")
     start = start.resolve()
     for directory in (start, *start.parents):
         answers = directory / ANSWERS_FILE
@@ -118,7 +137,11 @@ def find_project(start: Path) -> Project:
 def _load(root: Path, answers_path: Path) -> Project:
     try:
         answers = yaml.safe_load(answers_path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
+    except yaml.YAMLError as exc:
+        raise NotAProjectError(
+            f"{answers_path} is not valid YAML ({yaml_problem(exc)})"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
         raise NotAProjectError(f"{answers_path} cannot be read: {exc}") from None
     if not isinstance(answers, dict) or any(
         k not in answers for k in _REQUIRED_ANSWERS

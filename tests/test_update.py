@@ -21,7 +21,7 @@ import yaml
 
 from fastapi_db_scaffold import __version__
 from fastapi_db_scaffold.template import template_root
-from fastapi_db_scaffold.template_versions import shipped_versions
+from fastapi_db_scaffold.template_versions import recorded_path, shipped_versions
 
 from .cli_support import invoke, run_module, tree_digest
 from .matrix import output_of, project_env, run_in_project
@@ -324,3 +324,41 @@ def test_an_unknown_bundled_version_is_a_usage_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "not shipped" in result.stderr and "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+PROJECT_COMMANDS = [
+    ["add-model", "Foo"],
+    ["add-field", "Foo", "x:int:optional"],
+    ["remove-model", "Foo"],
+    ["update"],
+]
+
+
+@pytest.mark.parametrize("command", PROJECT_COMMANDS, ids=lambda c: c[0])
+@pytest.mark.parametrize(
+    ("answers_text", "message"),
+    [
+        (None, "does not exist"),
+        (": : :\n", "is not valid YAML (line 1:"),
+        ("project_name: x\n", "is not from fastapi-db's template"),
+    ],
+    ids=["missing", "corrupt", "foreign"],
+)
+def test_every_project_command_refuses_a_bad_project_in_one_line(
+    tmp_path: Path, command: list[str], answers_text: str | None, message: str
+) -> None:
+    project = tmp_path / "p"
+    if answers_text is not None:
+        project.mkdir()
+        (project / ".copier-answers.yml").write_text(answers_text)
+    before = tree_digest(tmp_path)
+    result = invoke(*command, "--project", str(project))
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert tree_digest(tmp_path) == before
+
+
+def test_a_home_path_is_recorded_with_a_tilde() -> None:
+    assert recorded_path(Path.home() / "x" / "y") == "~/x/y"
+    assert recorded_path(Path("/opt/templates/t")) == "/opt/templates/t"
