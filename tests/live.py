@@ -56,10 +56,11 @@ def start_server(
     package: str,
     database_url: str,
     ready_path: str = "/health",
+    app: str | None = None,
     **settings: str,
 ) -> Iterator[LiveApp]:
-    """uvicorn serving the project's app against `database_url` (already migrated),
-    once `ready_path` answers 200."""
+    """uvicorn serving the project's app (or `app`, a `module:attribute`) against
+    `database_url` (already migrated), once `ready_path` answers 200."""
     port = free_port()
     env = project_env(DATABASE_URL=database_url, **settings)
     log = project / f"uvicorn-{port}.log"
@@ -69,7 +70,7 @@ def start_server(
                 sys.executable,
                 "-m",
                 "uvicorn",
-                f"{package}.main:app",
+                app or f"{package}.main:app",
                 "--port",
                 str(port),
             ],
