@@ -48,6 +48,10 @@ class NewProjectOptions:
     pretend: bool = False
     force: bool = False
     interactive: bool = False
+    template: str | None = None
+    """A template source (path or git URL); None: the bundled template."""
+    vcs_ref: str | None = None
+    """The git ref of `template` to render (None: Copier's choice, the latest tag)."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,9 @@ def create_project(options: NewProjectOptions) -> NewProjectResult:
 
     with tempfile.TemporaryDirectory(prefix="fastapi-db-") as tmp:
         staging = Path(tmp) / name
-        answers = _render(staging, data, ask=ask)
+        answers = _render(
+            staging, data, ask=ask, template=options.template, vcs_ref=options.vcs_ref
+        )
         files = tuple(sorted(_relative_files(staging)))
         replaced = tuple(rel for rel in files if (dest / rel).exists())
         _check_nothing_in_the_way(staging, dest, shown_dest)
@@ -118,7 +124,14 @@ def _check_destination(dest: Path, shown: Path, *, force: bool) -> None:
         )
 
 
-def _render(staging: Path, data: dict[str, Any], *, ask: bool) -> dict[str, Any]:
+def _render(
+    staging: Path,
+    data: dict[str, Any],
+    *,
+    ask: bool,
+    template: str | None = None,
+    vcs_ref: str | None = None,
+) -> dict[str, Any]:
     """Run Copier into `staging` and return the answers it recorded."""
     import copier  # here, not at the top: `fastapi-db --help` must stay fast
     from copier.errors import (
@@ -129,12 +142,15 @@ def _render(staging: Path, data: dict[str, Any], *, ask: bool) -> dict[str, Any]
     )
     from plumbum import ProcessExecutionError
 
+    source = template if template is not None else str(template_root())
+    if template is None and vcs_ref is None:
+        vcs_ref = "HEAD"
     try:
         with warnings.catch_warnings():
             # A source checkout with uncommitted changes: Copier includes them, fine.
             warnings.simplefilter("ignore", DirtyLocalWarning)
             worker = copier.run_copy(
-                src_path=str(template_root()),
+                src_path=source,
                 dst_path=staging,
                 data=data,
                 defaults=not ask,
@@ -142,7 +158,7 @@ def _render(staging: Path, data: dict[str, Any], *, ask: bool) -> dict[str, Any]
                 pretend=False,
                 quiet=True,
                 unsafe=False,
-                vcs_ref="HEAD",
+                vcs_ref=vcs_ref,
             )
     except (InteractiveSessionError, EOFError) as error:
         raise UsageError(
@@ -155,7 +171,7 @@ def _render(staging: Path, data: dict[str, Any], *, ask: bool) -> dict[str, Any]
         raise ProjectError(f"the template refused: {_one_line(str(error))}") from error
     except (CopierError, ProcessExecutionError) as error:
         raise ProjectError(
-            f"cannot render the template {template_root()}: "
+            f"cannot render the template {source}: "
             f"{_one_line(str(error)) or type(error).__name__}"
         ) from error
     except ValueError as error:  # Copier's validation of an answer
