@@ -330,8 +330,11 @@ def check(
     progress = report.LiveProgress if console.is_terminal else report.PlainProgress
     if not console.is_terminal:
         console.width = max(console.width, 160)
-    with progress(console, options.combinations) as listener:
-        result = run_check(options, listener)
+    try:
+        with progress(console, options.combinations) as listener:
+            result = run_check(options, listener)
+    except KeyboardInterrupt:
+        raise FastapiDbError("check cancelled") from None
     report.print_summary(console, result)
     if junit is not None:
         try:

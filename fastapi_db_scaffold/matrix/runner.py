@@ -214,9 +214,14 @@ def run_check(options: CheckOptions, listener: Listener | None = None) -> CheckR
             listener.finished(result)
             return result
 
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
+        pool = ThreadPoolExecutor(max_workers=jobs)
+        try:
             for result in pool.map(run_one, to_run):
                 results[result.combination] = result
+        except BaseException:  # Ctrl-C: start nothing new (running steps get it too)
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
     ordered = [results[combination] for combination in options.combinations]
     return CheckResult(ordered, time.monotonic() - started)
 

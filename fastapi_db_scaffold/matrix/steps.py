@@ -238,8 +238,15 @@ def format_check(workspace: Workspace) -> StepResult:
     except subprocess.TimeoutExpired as error:
         return _timed_out(log, error)
     if result.returncode != 0:
-        first = _first_match(r"^Would reformat: .*$", result.stdout)
-        return log.failed(first or _exit_reason(result))
+        # "Would reformat: PATH" (older ruff), or a diff headed " --> PATH:LINE:COL"
+        older = re.search(r"^Would reformat: (\S+)", result.stdout, re.MULTILINE)
+        newer = re.search(r"^\s*--> (\S+?)(:\d+)*$", result.stdout, re.MULTILINE)
+        summary = _first_match(r"^\d+ files? would be reformatted.*$", result.stdout)
+        found = older or newer
+        if found is None:
+            return log.failed(_exit_reason(result))
+        reason = f"Would reformat: {found.group(1)}"
+        return log.failed(f"{reason} ({summary})" if summary else reason)
     return log.passed()
 
 
