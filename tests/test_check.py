@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from fastapi_db_scaffold.choices import Database, Engine
 from fastapi_db_scaffold.matrix import steps
+from fastapi_db_scaffold.matrix.combinations import select_combinations
 from fastapi_db_scaffold.matrix.generate import generate_project
 from fastapi_db_scaffold.matrix.runner import STEP_NAMES
 from fastapi_db_scaffold.matrix.steps import Workspace
@@ -329,3 +331,24 @@ def test_steps_fail_with_a_one_line_reason(tmp_path: Path) -> None:
         "main.py:" in typing.reason and ": error: Incompatible return" in typing.reason
     )
     assert "(Found 1 error in 1 file" in typing.reason
+
+
+def test_keep_refuses_a_directory_that_holds_a_combination(tmp_path: Path) -> None:
+    (tmp_path / "kept" / "sync-sqlite-norepo").mkdir(parents=True)
+    result = run_check(
+        *("--engine", "sync", "--database", "sqlite", "--no-repository"),
+        *("--keep", str(tmp_path / "kept")),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2, output(result)
+    assert result.stderr.strip() == (
+        f"error: --keep {tmp_path / 'kept'}: sync-sqlite-norepo is already there; "
+        "choose an empty directory"
+    )
+
+
+def test_selection_follows_the_template_choices() -> None:
+    assert select_combinations() == COMBINATIONS
+    assert len(COMBINATIONS) == len(Engine) * len(Database) * 2 == 12
+    chosen = select_combinations(["sync"], ["sqlite", "mysql"], repository=False)
+    assert [c.id for c in chosen] == ["sync-sqlite-norepo", "sync-mysql-norepo"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import queue
-import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -229,7 +228,8 @@ def run_check(options: CheckOptions, listener: Listener | None = None) -> CheckR
 @contextmanager
 def _workdirs(keep: Path | None) -> Iterator[tuple[Path, Path]]:
     """The projects' root (kept or temporary) and a temporary scratch directory."""
-    with tempfile.TemporaryDirectory(prefix="fastapi-db-check-") as tmp:
+    prefix = "fastapi-db-check-"
+    with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as tmp:
         scratch = Path(tmp) / "scratch"
         scratch.mkdir()
         if keep is None:
@@ -238,10 +238,7 @@ def _workdirs(keep: Path | None) -> Iterator[tuple[Path, Path]]:
         else:
             root = keep.absolute()
             root.mkdir(parents=True, exist_ok=True)
-        try:
-            yield root, scratch
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        yield root, scratch
 
 
 def _run_combination(
