@@ -69,76 +69,57 @@ def output(result: subprocess.CompletedProcess[str]) -> str:
 SHIPPED = ["sync-sqlite-norepo", "sync-postgresql-norepo", "sync-mysql-norepo"]
 
 
-@pytest.fixture(scope="module")
-def shipped_run(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[subprocess.CompletedProcess[str], Path, Path]:
-    """One run on three combinations: SQLite, PostgreSQL (when configured) and MySQL
-    with its server deliberately not configured. Its result, JUnit file, TMPDIR."""
-    tmp = tmp_path_factory.mktemp("shipped")
-    junit = tmp / "report.xml"
-    tmpdir = tmp / "tmpdir"
+def test_check_on_the_shipped_template(tmp_path: Path) -> None:
+    """One run (it takes a while) on three combinations: SQLite, PostgreSQL (when
+    configured) and MySQL with its server deliberately not configured. One test, not
+    three sharing a fixture: xdist could run such a fixture on each worker."""
+    junit = tmp_path / "report.xml"
+    tmpdir = tmp_path / "tmpdir"
     tmpdir.mkdir()
     result = run_check(
         *("--engine", "sync", "--no-repository", "--jobs", "2"),
         *("--database", "sqlite", "--database", "postgresql", "--database", "mysql"),
         *("--junit", str(junit)),
-        cwd=tmp,
+        cwd=tmp_path,
         unset=("TEST_MYSQL_URL",),
         TMPDIR=str(tmpdir),
     )
-    return result, junit, tmpdir
+    postgres_configured = bool(os.environ.get("TEST_POSTGRES_URL"))
 
-
-@pytest.mark.xdist_group("check-shipped")
-def test_check_passes_on_the_shipped_template(
-    shipped_run: tuple[subprocess.CompletedProcess[str], Path, Path],
-) -> None:
-    result, _, tmpdir = shipped_run
+    # passes, with the summary table
     assert result.returncode == 0, output(result)
+    assert "Traceback" not in result.stdout + result.stderr
     header = next(
         line for line in result.stdout.splitlines() if "┃ combination" in line
     )
     for column in ("result", "why", "seconds"):
         assert column in header
-    assert "passed" in table_row(result.stdout, "sync-sqlite-norepo")
+    assert " passed " in table_row(result.stdout, "sync-sqlite-norepo")
     postgres = table_row(result.stdout, "sync-postgresql-norepo")
-    if os.environ.get("TEST_POSTGRES_URL"):
+    if postgres_configured:
         assert " passed " in postgres, output(result)
     else:
         assert " skipped " in postgres and "TEST_POSTGRES_URL is not set" in postgres
     assert "wall time" in result.stdout
-    assert "Traceback" not in result.stdout + result.stderr
     # not a terminal: plain progress lines, e.g. "sync-sqlite-norepo: mypy ..."
     for step in STEP_NAMES:
         assert f"sync-sqlite-norepo: {step} ..." in result.stdout
     # the projects were built in temporary directories, and those are gone
     assert not list(tmpdir.glob("fastapi-db-*")), list(tmpdir.iterdir())
 
-
-@pytest.mark.xdist_group("check-shipped")
-def test_an_unconfigured_server_is_skipped_saying_why(
-    shipped_run: tuple[subprocess.CompletedProcess[str], Path, Path],
-) -> None:
-    result, _, _ = shipped_run
+    # the server that is not configured: skipped (not passed), saying why
     row = table_row(result.stdout, "sync-mysql-norepo")
     assert " skipped " in row and "passed" not in row, row
     assert "TEST_MYSQL_URL is not set: mysql combinations need a server" in row
 
-
-@pytest.mark.xdist_group("check-shipped")
-def test_junit_has_a_testcase_per_combination_and_step(
-    shipped_run: tuple[subprocess.CompletedProcess[str], Path, Path],
-) -> None:
-    result, junit, _ = shipped_run
-    assert result.returncode == 0, output(result)
+    # JUnit: a testcase per combination and step, with the right counts
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None
     cases = suite.findall("testcase")
     assert [(c.get("classname"), c.get("name")) for c in cases] == [
         (combination, step) for combination in SHIPPED for step in STEP_NAMES
     ]
-    skipped_combinations = 1 + (not os.environ.get("TEST_POSTGRES_URL"))
+    skipped_combinations = 1 + (not postgres_configured)
     assert suite.get("tests") == str(len(SHIPPED) * len(STEP_NAMES))
     assert suite.get("failures") == "0"
     assert suite.get("skipped") == str(skipped_combinations * len(STEP_NAMES))
