@@ -234,7 +234,7 @@ def test_a_broken_template_file_fails_naming_the_combination_and_step(
     assert " failed " in row and "tests: " in row, row
     failed_line = r"^FAILED sync-sqlite-norepo: tests: \d+ failed"
     assert re.search(failed_line, result.stdout, re.MULTILINE), output(result)
-    assert "1 combinations: 0 passed, 1 failed, 0 skipped" in result.stdout
+    assert "1 combination: 0 passed, 1 failed, 0 skipped" in result.stdout
     # JUnit: the failing step's output; --keep: the project and its step log stay
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == "1"

@@ -176,11 +176,16 @@ def print_summary(console: Console, check: CheckResult) -> None:
         for status in (Status.PASSED, Status.FAILED, Status.SKIPPED)
     )
     console.print(
-        f"{len(check.results)} combinations: {counts}; wall time {check.seconds:.1f} s",
+        f"{_combinations(len(check.results))}: {counts}; "
+        f"wall time {check.seconds:.1f} s",
         style="bold green" if check.ok else "bold red",
         markup=False,
         soft_wrap=True,
     )
+
+
+def _combinations(count: int) -> str:
+    return f"{count} combination" + ("" if count == 1 else "s")
 
 
 def write_junit(check: CheckResult, path: Path, output_limit: int = 12_000) -> None:
