@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 from . import __version__
 from .changes import ChangeSet
 from .choices import DEFAULT_DATABASE, DEFAULT_ENGINE, Database, Engine
-from .errors import FastapiDbError
+from .errors import FastapiDbError, ProjectError
 from .field_types import known_types_text
 from .scaffold import NewProjectOptions, NewProjectResult, create_project
 
@@ -246,6 +246,96 @@ def add_model_command(
     )
     changes = add_model(options)
     _print_changes(changes, f"Added model {name}", dry_run)
+
+
+@app.command()
+def check(
+    template: Annotated[str | None, _TEMPLATE_OPTION] = None,
+    vcs_ref: Annotated[str | None, _VCS_REF_OPTION] = None,
+    engine: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="|".join(Engine),
+            help="Only this engine (repeatable).",
+            show_default="all",
+        ),
+    ] = None,
+    database: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="|".join(Database),
+            help="Only this database (repeatable).",
+            show_default="all",
+        ),
+    ] = None,
+    repository: Annotated[
+        bool | None,
+        typer.Option(
+            "--repository/--no-repository",
+            help="Only the combinations with (without) the repository layer.",
+            show_default="both",
+        ),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="Combinations checked in parallel.",
+            show_default="the CPU count",
+        ),
+    ] = None,
+    junit: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", help="Write a JUnit XML report to FILE."),
+    ] = None,
+    keep: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR",
+            help="Keep the generated projects (and their step logs) in DIR.",
+            show_default="removed",
+        ),
+    ] = None,
+) -> None:
+    """Validate a template: generate its combinations with the standard models.
+
+    Each project's tests, ruff, mypy --strict and the migration round trip must pass.
+
+    PostgreSQL and MySQL combinations need TEST_POSTGRES_URL and TEST_MYSQL_URL.
+
+    Without them they are skipped. Exit 0 if none failed, 1 if one did, 2 for usage.
+    """
+    from .matrix import report
+    from .matrix.runner import plan_check, run_check
+
+    options = plan_check(
+        template=template,
+        vcs_ref=vcs_ref,
+        engines=engine or [],
+        databases=database or [],
+        repository=repository,
+        jobs=jobs,
+        keep=keep,
+        junit=junit,
+    )
+    console = Console(highlight=False, emoji=False)
+    progress = report.LiveProgress if console.is_terminal else report.PlainProgress
+    if not console.is_terminal:
+        console.width = max(console.width, 160)
+    try:
+        with progress(console, options.combinations) as listener:
+            result = run_check(options, listener)
+    except KeyboardInterrupt:
+        raise FastapiDbError("check cancelled") from None
+    report.print_summary(console, result)
+    if junit is not None:
+        try:
+            report.write_junit(result, junit)
+        except OSError as error:
+            raise ProjectError(f"cannot write --junit {junit}: {error}") from error
+        console.print(f"JUnit report: {junit}", markup=False, soft_wrap=True)
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 @app.command("add-field")

@@ -105,16 +105,18 @@ def fork(src: str, ref: str | None) -> TemplateSource:
     path = Path(src).expanduser()
     if _looks_like_url(src):
         return TemplateSource(src, ref)
-    if not (path / "copier.yml").is_file() and not (path / "copier.yaml").is_file():
+    if not path.is_dir():
         raise UsageError(
-            f"--template {src}: no copier.yml there (a template source is a "
-            "directory or git repository holding copier.yml, template/ and snippets/)"
+            f"--template {src}: no such directory (a template source is a directory "
+            "holding copier.yml, template/ and snippets/, or a git URL)"
         )
+    if not any((path / name).is_file() for name in ("copier.yml", "copier.yaml")):
+        raise UsageError(f"--template {src}: holds no copier.yml")
     return TemplateSource(path.resolve().as_posix(), ref)
 
 
 def _looks_like_url(src: str) -> bool:
-    return "://" in src or src.startswith(("gh:", "gl:", "git@", "git+"))
+    return "://" in src or src.startswith(("gh:", "gl:", "git@", "git+", "file:"))
 
 
 def _newer(a: str, b: str) -> bool:

@@ -7,13 +7,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from fastapi_db_scaffold.add_model import AddModelOptions, add_model
+from fastapi_db_scaffold.matrix.generate import generate_project
 
-from .matrix import MODELS, REPO_ROOT, Combination
+from .matrix import Combination
 from .pg_cluster import PgBouncer, PgServer, pgbouncer, primary, streaming_replica
 
 
@@ -32,23 +31,17 @@ def fastapi_db_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def generated_project(copie_session: Any) -> Callable[[Combination], Path]:
-    """The project of a combination, given the matrix models (once per worker)."""
+def generated_project(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[Combination], Path]:
+    """The project of a combination, given the standard models (once per worker),
+    generated as `fastapi-db check` does it (`matrix.generate`)."""
     cache: dict[Combination, Path] = {}
 
     def generate(combination: Combination) -> Path:
         if combination not in cache:
-            result = copie_session.copy(
-                extra_answers=combination.answers, template_dir=REPO_ROOT
-            )
-            assert result.exit_code == 0, result.exception
-            assert result.project_dir is not None
-            project = Path(result.project_dir)
-            for model, fields in MODELS:
-                add_model(
-                    AddModelOptions(project_dir=project, model=model, fields=fields)
-                )
-            cache[combination] = project
+            dest = tmp_path_factory.mktemp(combination.id) / combination.project_name
+            cache[combination] = generate_project(combination, dest)
         return cache[combination]
 
     return generate

@@ -1,8 +1,10 @@
-"""The generation matrix: every combination is generated and its own checks run.
+"""The generation matrix: every combination is generated and every check step runs.
 
-engine {async, sync} x database {sqlite, postgresql, mysql} x repository {on, off}:
-the project's own test suite (against a real server for postgresql/mysql), ruff,
-ruff format, mypy --strict, and the migration round trip on a fresh database.
+engine {async, sync} x database {sqlite, postgresql, mysql} x repository {on, off},
+each step of `fastapi_db_scaffold.matrix.steps` (the ones `fastapi-db check` runs):
+ruff, ruff format, the migration round trip on a fresh database, mypy --strict, and
+the project's own test suite (against a real server for postgresql/mysql). A test per
+combination and step; a combination's project is generated once per worker.
 """
 
 from __future__ import annotations
@@ -13,74 +15,49 @@ from pathlib import Path
 
 import pytest
 
-from .matrix import (
-    Combination,
-    fresh_database,
-    matrix_params,
-    output_of,
-    project_env,
-    run_in_project,
-)
+from fastapi_db_scaffold import fields as field_syntax
+from fastapi_db_scaffold.field_types import FIELD_TYPES
+from fastapi_db_scaffold.fields import parse_fields
+from fastapi_db_scaffold.matrix.steps import STEPS, Step, Workspace
+
+from .matrix import MODELS, Combination, matrix_params, server_url_or_skip
 
 pytestmark = pytest.mark.matrix
 
 Generate = Callable[[Combination], Path]
 
 
+@pytest.mark.parametrize("step", STEPS, ids=[step.name for step in STEPS])
 @pytest.mark.parametrize("combination", matrix_params())
-def test_project_test_suite(
-    generated_project: Generate, combination: Combination
-) -> None:
-    server_url = combination.server_url()
-    project = generated_project(combination)
-    env = project_env(**({"TEST_DATABASE_URL": server_url} if server_url else {}))
-    result = run_in_project(project, "pytest", "-q", "-p", "no:cacheprovider", env=env)
-    assert result.returncode == 0, output_of(result)
-    assert " passed" in result.stdout and " skipped" not in result.stdout, result.stdout
-    assert "Unhandled" not in result.stdout, result.stdout  # e.g. a thread's exception
-
-
-@pytest.mark.parametrize("combination", matrix_params())
-def test_project_lint_and_format(
-    generated_project: Generate, combination: Combination
-) -> None:
-    project = generated_project(combination)
-    for command in (("ruff", "check", "."), ("ruff", "format", "--check", ".")):
-        result = run_in_project(project, *command)
-        assert result.returncode == 0, output_of(result)
-
-
-@pytest.mark.parametrize("combination", matrix_params())
-def test_project_types(
+def test_step(
     generated_project: Generate,
     combination: Combination,
+    step: Step,
+    tmp_path: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    project = generated_project(combination)
+    server_url_or_skip(combination)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    cache = tmp_path_factory.getbasetemp().parent / f"mypy-cache-{worker}"
-    env = project_env(MYPY_CACHE_DIR=str(cache))
-    result = run_in_project(project, "mypy", env=env)
-    assert result.returncode == 0, output_of(result)
-    assert "Success" in result.stdout
+    workspace = Workspace(
+        combination=combination,
+        project=generated_project(combination),
+        scratch=tmp_path,
+        mypy_cache=tmp_path_factory.getbasetemp().parent / f"mypy-cache-{worker}",
+    )
+    result = step.run(workspace)
+    assert result.ok, f"{step.name}: {result.reason}\n{result.tail()}"
 
 
-@pytest.mark.parametrize("combination", matrix_params())
-def test_project_migrations_round_trip(
-    generated_project: Generate, combination: Combination, tmp_path: Path
-) -> None:
-    project = generated_project(combination)
-    with fresh_database(combination, tmp_path) as url:
-        env = project_env(DATABASE_URL=url)
-        for step in (
-            ("upgrade", "head"),
-            ("check",),
-            ("downgrade", "base"),
-            ("upgrade", "head"),
-        ):
-            result = run_in_project(project, "alembic", *step, env=env)
-            assert result.returncode == 0, (
-                f"alembic {' '.join(step)}\n{output_of(result)}"
-            )
-            if step == ("upgrade", "head"):  # Alembic says what it does
-                assert "Running upgrade  -> 0001" in result.stderr, output_of(result)
+def test_the_models_use_every_field_type_and_on_delete_action() -> None:
+    known: set[str] = set()
+    fields = []
+    for model, specs in MODELS:
+        fields += parse_fields(specs, known_models=known, model=model)
+        known.add(model)
+    assert {field.kind for field in fields} == set(FIELD_TYPES)
+    on_delete = {field.on_delete for field in fields if field.is_relation}
+    assert on_delete == {None, *field_syntax._ON_DELETE.values()}
+    assert any(field.optional for field in fields)
+    assert any(field.has_default for field in fields)
+    assert any(field.unique for field in fields)
+    assert any(field.index for field in fields)

@@ -35,14 +35,16 @@ import pytest
 from sqlalchemy import Connection, Engine, create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
+from fastapi_db_scaffold.choices import SYNC_SERVER_DRIVERS
+
 from .live import LiveApp, free_port, serve
 from .matrix import (
-    SYNC_DRIVERS,
     Combination,
     fresh_database,
     output_of,
     project_env,
     run_in_project,
+    server_url_or_skip,
 )
 from .tcp_proxy import TcpProxy
 
@@ -78,7 +80,7 @@ def _report(combination: Combination, message: str) -> None:
 def _engine(url: str) -> Engine:
     """A sync, autocommit, unpooled engine on `url` (any driver in it is replaced)."""
     parsed = make_url(url)
-    parsed = parsed.set(drivername=SYNC_DRIVERS[parsed.get_backend_name()])
+    parsed = parsed.set(drivername=SYNC_SERVER_DRIVERS[parsed.get_backend_name()])
     return create_engine(parsed, poolclass=NullPool, isolation_level="AUTOCOMMIT")
 
 
@@ -99,7 +101,7 @@ def _scalar(url: str, sql: str, **params: Any) -> Any:
 
 def app_connections(combination: Combination, database_url: str) -> list[str]:
     """The server's view of the connections to the app's database: their states."""
-    server_url = combination.server_url()
+    server_url = server_url_or_skip(combination)
     assert server_url is not None
     name = make_url(database_url).database
     if combination.database == "postgresql":
@@ -163,7 +165,9 @@ def shared_app(
 
         def get(combination: Combination) -> LiveApp:
             if combination not in apps:
-                combination.server_url()  # skips when the server is not configured
+                server_url_or_skip(
+                    combination
+                )  # skips when the server is not configured
                 project = generated_project(combination)
                 tmp = tmp_path_factory.mktemp(combination.id)
                 apps[combination] = stack.enter_context(
@@ -480,7 +484,7 @@ def _burst(base_url: str, count: int, tag: str) -> list[Answer]:
 def test_pool_exhaustion_gives_503s_and_no_leaks(
     generated_project: Generate, combination: Combination, tmp_path: Path
 ) -> None:
-    combination.server_url()  # skips when the server is not configured
+    server_url_or_skip(combination)  # skips when the server is not configured
     project = generated_project(combination)
     pool = {"POOL_SIZE": "2", "MAX_OVERFLOW": "0", "POOL_TIMEOUT": "1"}
     with serve(project, combination, tmp_path, **pool) as app:
@@ -551,7 +555,7 @@ def _is_unavailable(answer: Answer) -> bool:
 def test_database_outage_and_recovery(
     generated_project: Generate, combination: Combination, tmp_path: Path
 ) -> None:
-    combination.server_url()  # skips when the server is not configured
+    server_url_or_skip(combination)  # skips when the server is not configured
     project = generated_project(combination)
     pool = {"POOL_SIZE": "3", "MAX_OVERFLOW": "2", "CONNECT_TIMEOUT": "2"}
     with migrated_database(project, combination, tmp_path) as url:
@@ -633,7 +637,7 @@ def test_unresolvable_database_host_is_503(
     generated_project: Generate, combination: Combination
 ) -> None:
     """A host name that does not resolve (a stopped compose service): 503, not 500."""
-    server_url = combination.server_url()
+    server_url = server_url_or_skip(combination)
     assert server_url is not None
     url = make_url(server_url).set(host="database.invalid")  # RFC 6761: never resolves
     project = generated_project(combination)
