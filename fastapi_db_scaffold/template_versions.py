@@ -29,7 +29,6 @@ import subprocess
 import tarfile
 import tempfile
 from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
@@ -111,14 +110,31 @@ def shipped_versions() -> list[str]:
     return [*sorted(older, key=Version), __version__]
 
 
-@cache
 def _extracted(version: str) -> Path:
-    """The frozen tree of an older `version`, unpacked once per process."""
+    """The frozen tree of an older `version`, unpacked once into the data directory
+    (a digest of its archive in the name: a changed archive is unpacked anew)."""
     archive = _frozen()[version]
-    target = Path(tempfile.mkdtemp(prefix=f"fastapi-db-template-{version}-"))
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()[:16]
+    target = data_home() / "versions" / f"{version}-{digest}"
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=target.parent))
     with tarfile.open(archive, "r:gz") as tar:
-        tar.extractall(target, filter="data")
+        tar.extractall(staged, filter="data")
+    try:
+        staged.rename(target)
+    except OSError:  # another process unpacked it first
+        shutil.rmtree(staged, ignore_errors=True)
     return target
+
+
+def _version_digest(version: str) -> str:
+    """What a version's tag records: the digest of the live tree, or of the frozen
+    archive (so the repository is checked without unpacking anything)."""
+    if version == __version__:
+        return tree_digest(template_root())
+    return "archive " + hashlib.sha256(_frozen()[version].read_bytes()).hexdigest()
 
 
 def version_tree(version: str) -> Path:
@@ -238,11 +254,10 @@ def _bring_up_to_date(repository: Path) -> None:
         _git(repository, "init", "-q")
     digests = _tag_digests(repository)
     for version in shipped_versions():
-        tree = version_tree(version)
-        digest = tree_digest(tree)
+        digest = _version_digest(version)
         if digests.get(tag_of(version)) == digest:
             continue
-        _commit_tree(repository, tree, version, digest)
+        _commit_tree(repository, version_tree(version), version, digest)
 
 
 def _commit_tree(repository: Path, tree: Path, version: str, digest: str) -> None:
