@@ -252,6 +252,15 @@ def add_model_command(
 def check(
     template: Annotated[str | None, _TEMPLATE_OPTION] = None,
     vcs_ref: Annotated[str | None, _VCS_REF_OPTION] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            metavar="REF",
+            help="Replay an update from this earlier version: a project made at REF, "
+            "given the models and a hand edit, updated to the template under test.",
+            show_default="the previous shipped version / the previous tag or commit",
+        ),
+    ] = None,
     engine: Annotated[
         list[str] | None,
         typer.Option(
@@ -311,6 +320,7 @@ def check(
     options = plan_check(
         template=template,
         vcs_ref=vcs_ref,
+        since=since,
         engines=engine or [],
         databases=database or [],
         repository=repository,

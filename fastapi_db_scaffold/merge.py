@@ -1,9 +1,13 @@
 """Three-way merges of text: the user's file, the render it came from, a new render.
 
 `merge_three_way` keeps every change the user made and every change between the two
-renders; where both changed the same lines it writes Git's inline conflict markers,
-labelled so the user can tell which side is theirs, and counts the conflicts. It runs
-`git merge-file` (Git is what Copier's own updates need too) on temporary files.
+renders; where both changed the same lines it writes Git's inline conflict markers
+(diff3 style: yours, the old template's, the new template's), labelled so the user can
+tell which side is theirs, and counts the conflicts. Where both sides only added lines
+at the same place (the user's notes at the end of the README, and a new section of
+the template there too), both are kept, the user's first: nothing was changed that
+the other side relied on. It runs `git merge-file` (Git is what Copier's own updates
+need too) on temporary files.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ def merge_three_way(
                     "git",
                     "merge-file",
                     "-p",
+                    "--diff3",
                     "-L",
                     labels[0],
                     "-L",
@@ -68,4 +73,48 @@ def merge_three_way(
     if not 0 <= result.returncode < 128:
         problem = " ".join(result.stderr.decode("utf-8", "replace").split())
         raise ProjectError(f"git merge-file failed: {problem or result.returncode}")
-    return Merge(result.stdout.decode("utf-8"), result.returncode)
+    return _keep_both_additions(result.stdout.decode("utf-8"), labels)
+
+
+def _keep_both_additions(text: str, labels: tuple[str, str, str]) -> Merge:
+    """Resolve the conflicts whose old side is empty (both sides added lines at
+    one place) by keeping both; count the others, which keep their markers."""
+    start, middle, split, end = (
+        f"<<<<<<< {labels[0]}",
+        f"||||||| {labels[1]}",
+        "=======",
+        f">>>>>>> {labels[2]}",
+    )
+    out: list[str] = []
+    conflicts = 0
+    lines = text.splitlines(keepends=True)
+    index = 0
+    while index < len(lines):
+        if lines[index].rstrip("\r\n") != start:
+            out.append(lines[index])
+            index += 1
+            continue
+        block = [lines[index]]
+        parts: list[list[str]] = [[], [], []]
+        part = 0
+        index += 1
+        while index < len(lines):
+            line = lines[index]
+            bare = line.rstrip("\r\n")
+            block.append(line)
+            index += 1
+            if part == 0 and bare == middle:
+                part = 1
+            elif part == 1 and bare == split:
+                part = 2
+            elif part == 2 and bare == end:
+                break
+            else:
+                parts[part].append(line)
+        ours, base, theirs = parts
+        if not base and block[-1].rstrip("\r\n") == end:
+            out += ours + theirs
+        else:
+            out += block
+            conflicts += 1
+    return Merge("".join(out), conflicts)

@@ -18,7 +18,9 @@ import pytest
 from fastapi_db_scaffold import fields as field_syntax
 from fastapi_db_scaffold.field_types import FIELD_TYPES
 from fastapi_db_scaffold.fields import parse_fields
-from fastapi_db_scaffold.matrix.steps import STEPS, Step, Workspace
+from fastapi_db_scaffold.matrix.replay import default_since
+from fastapi_db_scaffold.matrix.steps import STEPS, Step, Workspace, update_replay
+from fastapi_db_scaffold.template_versions import shipped_versions
 
 from .matrix import MODELS, Combination, matrix_params, server_url_or_skip
 
@@ -46,6 +48,30 @@ def test_step(
     )
     result = step.run(workspace)
     assert result.ok, f"{step.name}: {result.reason}\n{result.tail()}"
+
+
+# The update replay (check's last step) on one combination per database and engine
+# in the suite; `fastapi-db check` runs it on all 12.
+REPLAYED = {"async-sqlite-norepo", "sync-postgresql-repo", "async-mysql-repo"}
+
+
+@pytest.mark.parametrize(
+    "combination", [p for p in matrix_params() if p.id in REPLAYED]
+)
+def test_update_replay_from_the_previous_shipped_version(
+    combination: Combination, tmp_path: Path
+) -> None:
+    server_url_or_skip(combination)
+    assert default_since(None, None) == shipped_versions()[-2]
+    workspace = Workspace(
+        combination=combination,
+        project=tmp_path / "project",
+        scratch=tmp_path,
+        mypy_cache=tmp_path / "mypy-cache",
+    )
+    result = update_replay(workspace)
+    assert result.ok, f"update: {result.reason}\n{result.tail()}"
+    assert f"--since {shipped_versions()[-2]}" in result.output
 
 
 def test_the_models_use_every_field_type_and_on_delete_action() -> None:

@@ -1,5 +1,6 @@
 """A combination's project: `fastapi-db new` with its answers, then `add-model` for
-each of the standard models, through the same functions the commands use.
+each of the standard models, then `add-field` and `remove-model` (the standard
+evolutions of `models`), through the same functions the commands use.
 
 `python -m fastapi_db_scaffold.matrix.generate ID DEST [--template SRC] [--vcs-ref REF]`
 does the same in a process of its own (how `check` runs it, so that a broken template
@@ -13,13 +14,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..add_field import AddFieldOptions, add_field
 from ..add_model import AddModelOptions, add_model
 from ..errors import FastapiDbError
+from ..remove_model import RemoveModelOptions, remove_model
 from ..scaffold import NewProjectOptions, create_project
 from .combinations import COMBINATIONS, Combination
-from .models import MODELS
+from .models import ADDED_FIELDS, DRAFT_MODEL, MODELS
 
-__all__ = ["generate_project", "main"]
+__all__ = ["evolve_project", "generate_project", "main"]
 
 
 def generate_project(
@@ -29,8 +32,10 @@ def generate_project(
     template: str | None = None,
     vcs_ref: str | None = None,
     models: list[tuple[str, list[str]]] = MODELS,
+    evolve: bool = True,
 ) -> Path:
-    """Generate the combination's project at `dest` (new or empty) with `models`."""
+    """Generate the combination's project at `dest` (new or empty) with `models`,
+    then (with `evolve`, and the standard models) the standard evolutions."""
     create_project(
         NewProjectOptions(
             name=combination.project_name,
@@ -45,7 +50,18 @@ def generate_project(
     )
     for model, fields in models:
         add_model(AddModelOptions(project_dir=dest, model=model, fields=list(fields)))
+    if evolve and models is MODELS:
+        evolve_project(dest)
     return dest
+
+
+def evolve_project(dest: Path) -> None:
+    """Add the draft model, add fields to two models, remove the draft model."""
+    name, fields = DRAFT_MODEL
+    add_model(AddModelOptions(project_dir=dest, model=name, fields=list(fields)))
+    for model, added in ADDED_FIELDS:
+        add_field(AddFieldOptions(project_dir=dest, model=model, fields=list(added)))
+    remove_model(RemoveModelOptions(project_dir=dest, model=name))
 
 
 def main(argv: list[str] | None = None) -> int:

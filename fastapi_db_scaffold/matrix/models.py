@@ -4,11 +4,16 @@ Together the models use every field type of `field_types.FIELD_TYPES` (the tests
 that a new type cannot be forgotten here), relations with each ON DELETE behaviour
 (none, i.e. restrict; cascade; set-null), optional fields, defaults, unique and
 indexed columns, and reserved SQL words as model names (User, Order).
+
+Then every project goes through the commands that change models afterwards:
+`DRAFT_MODEL` is added, `ADDED_FIELDS` are added to two models (a required field with
+a default, a unique optional one, a timezone-aware default, an optional relation),
+and the draft model is removed again, so its revisions drop the table too.
 """
 
 from __future__ import annotations
 
-__all__ = ["MODELS"]
+__all__ = ["ADDED_FIELDS", "DRAFT_MODEL", "MODELS"]
 
 MODELS: list[tuple[str, list[str]]] = [
     ("User", ["email:str(120):unique", "name:str(80)", "bio:text:optional"]),
@@ -36,4 +41,25 @@ MODELS: list[tuple[str, list[str]]] = [
         ],
     ),
     ("Order", ["number:int:unique", "customer:User", "total:decimal(10,2)"]),
+]
+
+DRAFT_MODEL: tuple[str, list[str]] = ("Draft", ["title:str(80)", "owner:User:cascade"])
+
+ADDED_FIELDS: list[tuple[str, list[str]]] = [
+    (
+        "Category",
+        [
+            "description:text:optional",
+            "rank:int:default=1",
+            "code:str(20):unique:optional",
+        ],
+    ),
+    (
+        "Order",
+        [
+            "note:str(200):optional",
+            "placed_at:datetime:default=2024-01-01T09:30:00+02:00",
+            "referrer:User:optional:set-null",
+        ],
+    ),
 ]

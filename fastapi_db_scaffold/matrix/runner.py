@@ -42,7 +42,7 @@ __all__ = [
     "run_check",
 ]
 
-STEP_NAMES = ("generate", *(step.name for step in STEPS))
+STEP_NAMES = ("generate", *(step.name for step in STEPS), "update")
 
 
 class Status(StrEnum):
@@ -56,6 +56,8 @@ class CheckOptions:
     combinations: list[Combination]
     template: str | None = None
     vcs_ref: str | None = None
+    since: str | None = None
+    """The version an update is replayed from (None: `replay.default_since`)."""
     jobs: int = 1
     """Combinations at a time."""
     keep: Path | None = None
@@ -115,6 +117,7 @@ def plan_check(
     *,
     template: str | None = None,
     vcs_ref: str | None = None,
+    since: str | None = None,
     engines: Iterable[str] = (),
     databases: Iterable[str] = (),
     repository: bool | None = None,
@@ -135,6 +138,7 @@ def plan_check(
         combinations=combinations,
         template=None if source.is_bundled else source.src,
         vcs_ref=vcs_ref,
+        since=since,
         jobs=jobs or os.cpu_count() or 1,
         keep=keep,
     )
@@ -238,6 +242,18 @@ def _run_combination(
         )
     ]
     runs += [(step.name, partial(step.run, workspace)) for step in STEPS]
+    runs.append(
+        (
+            "update",
+            partial(
+                steps.update_replay,
+                workspace,
+                options.template,
+                options.vcs_ref,
+                options.since,
+            ),
+        )
+    )
     for name, run in runs:
         if failed is not None:
             outcomes.append(

@@ -23,7 +23,7 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .combinations import Combination
@@ -327,6 +327,65 @@ def project_tests(workspace: Workspace) -> StepResult:
     if "Unhandled" in out:
         line = _first_match(r"^.*Unhandled.*$", out)
         return log.failed(f"an unhandled exception was reported: {line}")
+    return log.passed()
+
+
+def update_replay(
+    workspace: Workspace,
+    template: str | None = None,
+    vcs_ref: str | None = None,
+    since: str | None = None,
+) -> StepResult:
+    """A project made at an earlier version (`since`, default `replay.default_since`),
+    edited and committed, updated to the template under test: the edits stay, no
+    conflict, and its lint and tests pass."""
+    from .replay import default_since
+
+    log = _Log()
+    since = since or default_since(template, vcs_ref)
+    if since is None:
+        log.note("no earlier version of the template: nothing to update from")
+        return log.passed()
+    updated = replace(
+        workspace,
+        project=workspace.project.with_name(workspace.project.name + "-updated"),
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "fastapi_db_scaffold.matrix.replay",
+        workspace.combination.id,
+        str(updated.project),
+        "--since",
+        since,
+    ]
+    if template is not None:
+        command += ["--template", template]
+    if vcs_ref is not None:
+        command += ["--vcs-ref", vcs_ref]
+    try:
+        result = subprocess.run(
+            command,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=workspace.timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as error:
+        return _timed_out(log, error)
+    log.note(
+        f"$ {shlex.join(command[1:])}\nexit {result.returncode}\n"
+        f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+    )
+    if result.returncode != 0:
+        reason = _last_line(result.stderr, result.stdout) or _exit_reason(result)
+        return log.failed(f"from {since}: {reason}")
+    for check in (lint, project_tests):
+        outcome = check(updated)
+        log.note(outcome.output)
+        if not outcome.ok:
+            return log.failed(f"from {since}, then {check.__name__}: {outcome.reason}")
     return log.passed()
 
 
