@@ -13,9 +13,9 @@ with `_commit: v<version>`. Projects of fastapi-db 0.2.0 recorded the package's
 
 `local_tree(source)` is the directory holding the source's files at its ref: the live
 tree for the current bundled version, an unpacked archive for older ones, and for a
-fork the working tree itself (when the ref is the checkout's current commit, as
-Copier renders a dirty local template) or an export of that ref, cached in the data
-directory.
+fork the working tree itself (when the ref is the checkout's current commit, or the
+commit Copier made of its uncommitted changes, which only its own clone has) or an
+export of that ref, cached in the data directory.
 """
 
 from __future__ import annotations
@@ -171,6 +171,10 @@ def local_tree(source: TemplateSource) -> Path:
             return path
         if _git(path, "describe", "--tags", "--always").strip() == source.ref:
             return path  # as Copier renders a local checkout: its working tree
+        if not _git(path, "rev-parse", "--verify", "-q", f"{source.ref}^{{commit}}"):
+            # Copier rendered uncommitted changes as a commit of its own (not in
+            # the repository): they are in the working tree, or committed since.
+            return path
     return _exported(source)
 
 

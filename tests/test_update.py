@@ -362,3 +362,19 @@ def test_every_project_command_refuses_a_bad_project_in_one_line(
 def test_a_home_path_is_recorded_with_a_tilde() -> None:
     assert recorded_path(Path.home() / "x" / "y") == "~/x/y"
     assert recorded_path(Path("/opt/templates/t")) == "/opt/templates/t"
+
+
+def test_a_fork_with_uncommitted_changes_renders_them_in_add_model_too(
+    fork: Path, tmp_path: Path
+) -> None:
+    """Copier renders a dirty local template as a commit only its clone has; the
+    project's add-model then uses the working tree, like Copier did."""
+    dirty = Path(shutil.copytree(fork, tmp_path / "dirty-fork"))
+    git(dirty, "checkout", "-q", "v2.0.0")
+    snippet = dirty / "snippets/router.py.jinja"
+    snippet.write_text(snippet.read_text() + "# uncommitted line of the fork\n")
+    project = new_project(tmp_path / "app" / "app", "--template", str(dirty))
+    assert (
+        "# uncommitted line of the fork"
+        in (project / "app/routers/posts.py").read_text()
+    )
