@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from fastapi_db_scaffold.choices import SYNC_SERVER_DRIVERS
 from fastapi_db_scaffold.matrix import databases
 from fastapi_db_scaffold.matrix.combinations import (
     COMBINATIONS,
@@ -29,6 +30,7 @@ __all__ = [
     "MODELS",
     "REPO_ROOT",
     "SERVER_ENV",
+    "SYNC_DRIVERS",
     "Combination",
     "fresh_database",
     "matrix_params",
@@ -39,6 +41,7 @@ __all__ = [
 ]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+SYNC_DRIVERS = SYNC_SERVER_DRIVERS
 
 
 def server_url_or_skip(combination: Combination) -> str | None:

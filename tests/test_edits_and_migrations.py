@@ -492,8 +492,9 @@ def test_find_project_with_an_unreadable_answers_file(tmp_path: Path) -> None:
     build_tree(tmp_path, {".copier-answers.yml": "project_name: [unclosed\n"})
     with pytest.raises(NotAProjectError) as caught:
         find_project(tmp_path)
-    assert str(caught.value).startswith(
-        f"{tmp_path.resolve() / '.copier-answers.yml'} cannot be read: "
+    assert str(caught.value) == (
+        f"{tmp_path.resolve() / '.copier-answers.yml'} is not valid YAML "
+        "(line 2: expected ',' or ']', but got '<stream end>')"
     )
 
 

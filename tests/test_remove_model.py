@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from fastapi_db_scaffold.manifest import read_manifest
 
 from .cli_support import invoke, tree_digest
-from .matrix import COMBINATIONS, Combination, fresh_database
+from .matrix import COMBINATIONS, Combination, fresh_database, server_url_or_skip
 from .model_commands import alembic, assert_project_passes, make_project, sync_url
 
 MODELS = [
@@ -41,7 +41,7 @@ COMBOS = [
 def test_a_removed_model_leaves_a_working_project_and_history(
     combination: Combination, tmp_path: Path
 ) -> None:
-    server_url = combination.server_url()
+    server_url = server_url_or_skip(combination)
     project = make_project(tmp_path / "app", MODELS, combination)
     package = project / combination.project_name
     with fresh_database(combination, tmp_path) as url:
