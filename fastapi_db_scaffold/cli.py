@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 from . import __version__
 from .changes import ChangeSet
 from .choices import DEFAULT_DATABASE, DEFAULT_ENGINE, Database, Engine
-from .errors import FastapiDbError, ProjectError
+from .errors import FastapiDbError, ProjectError, UsageError
 from .field_types import known_types_text
 from .scaffold import NewProjectOptions, NewProjectResult, create_project
 
@@ -245,7 +245,7 @@ def add_model_command(
         migration=not no_migration,
     )
     changes = add_model(options)
-    _print_changes(changes, f"Added model {name}", dry_run)
+    _print_changes(changes, f"Added model {name}", dry_run, migration=not no_migration)
 
 
 @app.command()
@@ -286,7 +286,7 @@ def check(
         ),
     ] = None,
     jobs: Annotated[
-        int | None,
+        str | None,
         typer.Option(
             metavar="N",
             help="Combinations checked in parallel.",
@@ -324,7 +324,7 @@ def check(
         engines=engine or [],
         databases=database or [],
         repository=repository,
-        jobs=jobs,
+        jobs=_whole_number("--jobs", jobs),
         keep=keep,
         junit=junit,
     )
@@ -382,7 +382,12 @@ def add_field_command(
             migration=not no_migration,
         )
     )
-    _print_changes(changes, f"Added to {model}: {', '.join(fields or [])}", dry_run)
+    _print_changes(
+        changes,
+        f"Added to {model}: {', '.join(fields or [])}",
+        dry_run,
+        migration=not no_migration,
+    )
 
 
 @app.command("remove-model")
@@ -407,10 +412,26 @@ def remove_model_command(
             migration=not no_migration,
         )
     )
-    _print_changes(changes, f"Removed model {model}", dry_run)
+    _print_changes(
+        changes, f"Removed model {model}", dry_run, migration=not no_migration
+    )
 
 
-def _print_changes(changes: ChangeSet, title: str, dry_run: bool) -> None:
+def _whole_number(option: str, text: str | None) -> int | None:
+    """An option's whole number; a UsageError (one line, exit 2) for anything else."""
+    if text is None:
+        return None
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise UsageError(
+            f"invalid {option} {text!r}: give a whole number of at least 1"
+        ) from None
+
+
+def _print_changes(
+    changes: ChangeSet, title: str, dry_run: bool, *, migration: bool = True
+) -> None:
     if dry_run:
         _out.print(changes.diff(), markup=False, highlight=False)
         _out.print(
@@ -430,7 +451,10 @@ def _print_changes(changes: ChangeSet, title: str, dry_run: bool) -> None:
         )
         _out.print(f"  {verb} {relative}", markup=False)
     _out.print("\nNext steps:", style="bold")
-    for command in ["alembic upgrade head", "pytest"]:
+    next_steps = ["alembic upgrade head", "pytest"]
+    if not migration:  # the schema change still needs a revision of the user's
+        next_steps.insert(0, 'alembic revision --autogenerate -m "describe change"')
+    for command in next_steps:
         _out.print(f"  {command}", style="cyan", markup=False)
 
 

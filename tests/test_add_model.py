@@ -370,6 +370,8 @@ def test_no_migration_writes_no_revision(user_project: Path) -> None:
     assert model_revisions(user_project) == revisions
     assert (user_project / "demo" / "models" / "tag.py").is_file()
     assert "migrations" not in result.stdout
+    # the next steps say the schema change still needs a revision
+    assert 'alembic revision --autogenerate -m "describe change"' in result.stdout
 
 
 def test_dry_run_shows_the_diff_and_writes_nothing(

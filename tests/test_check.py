@@ -171,12 +171,23 @@ def test_only_unconfigured_servers_means_all_skipped_and_exit_0(
         ),
         (["--jobs", "0"], "error: invalid --jobs 0: give a number of at least 1"),
         (
+            ["--jobs", "two"],
+            "error: invalid --jobs 'two': give a whole number of at least 1",
+        ),
+        (
             ["--template", "no/such/dir"],
             "error: --template no/such/dir: no such directory",
         ),
         (["--template", "."], "error: --template .: holds no copier.yml"),
     ],
-    ids=["engine", "database", "jobs", "template-missing", "template-not-one"],
+    ids=[
+        "engine",
+        "database",
+        "jobs",
+        "jobs-not-a-number",
+        "template-missing",
+        "template-not-one",
+    ],
 )
 def test_usage_errors_exit_2_with_one_line(
     tmp_path: Path, args: list[str], message: str
