@@ -45,13 +45,7 @@ def plan_fields(options: AddFieldOptions, now: datetime | None = None) -> Change
     """Every change `add-field` would make, checked, merged and formatted."""
     project = find_project(options.project_dir)
     manifest = load_manifest(project)
-    entry = manifest.get(options.model)
-    if entry is None:
-        made = ", ".join(manifest.names) or "none"
-        raise ProjectError(
-            f"{options.model} is not a model that fastapi-db made (those in "
-            f"{MANIFEST_FILE}: {made}); add-field changes only those"
-        )
+    entry = manifest.generated(options.model, "add-field changes")
     if not options.fields:
         raise FieldSpecError("give at least one FIELD to add (name:type[:modifier])")
     known = set(project.models)
@@ -91,10 +85,7 @@ def plan_fields(options: AddFieldOptions, now: datetime | None = None) -> Change
             project, model, list(new_specs), now or _now()
         )
         changes.create(path, format_python(text, path, project.root))
-    if (project.root / MANIFEST_FILE).exists():
-        changes.edit(Path(MANIFEST_FILE), lambda _old: after.render())
-    else:
-        changes.create(Path(MANIFEST_FILE), after.render())
+    changes.put(MANIFEST_FILE, after.render())
     return changes
 
 

@@ -57,7 +57,7 @@ def plan_model(options: AddModelOptions, now: datetime | None = None) -> ChangeS
     _plan_files(changes, project, model, snippets)
     if options.migration:
         changes.create(*create_table_revision(project, model, now or datetime.now(UTC)))
-    _record(changes, project, recorded(project, options.model, fields))
+    changes.put(MANIFEST_FILE, recorded(project, options.model, fields))
     changes.map_text(
         lambda path, text: (
             format_python(text, path, project.root) if path.suffix == ".py" else text
@@ -159,11 +159,3 @@ def _inserter(
     marker: str, lines: list[str], path: PurePosixPath, *, block: bool
 ) -> Callable[[str], str]:
     return lambda text: insert_above_marker(text, marker, lines, str(path), block=block)
-
-
-def _record(changes: ChangeSet, project: Project, manifest: str) -> None:
-    """Write the manifest's new text (creating the file if it is missing)."""
-    if (project.root / MANIFEST_FILE).exists():
-        changes.edit(Path(MANIFEST_FILE), lambda _old: manifest)
-    else:
-        changes.create(Path(MANIFEST_FILE), manifest)

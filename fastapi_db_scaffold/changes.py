@@ -101,6 +101,13 @@ class ChangeSet:
         before = self.read(relative)
         self._changes[path] = FileChange(path, before, transform(before))
 
+    def put(self, relative: str | Path, text: str) -> None:
+        """Plan the file to hold `text`: a new file, or an edit of the existing one."""
+        if (self.root / relative).exists() or self.is_planned(relative):
+            self.edit(relative, lambda _old: text)
+        else:
+            self.create(relative, text)
+
     def remove(self, relative: str | Path) -> None:
         """Plan the removal of an existing file."""
         path = self.root / relative

@@ -98,6 +98,18 @@ class Manifest:
     def get(self, name: str) -> ModelEntry | None:
         return next((entry for entry in self.models if entry.name == name), None)
 
+    def generated(self, name: str, what: str) -> ModelEntry:
+        """The entry of model `name`; a ProjectError, listing the models there are,
+        for a model the tool did not make (`what` the command does: "changes")."""
+        entry = self.get(name)
+        if entry is None:
+            made = ", ".join(self.names) or "none"
+            raise ProjectError(
+                f"{name} is not a model that fastapi-db made (those in "
+                f"{MANIFEST_FILE}: {made}); {what} only those"
+            )
+        return entry
+
     def with_model(self, entry: ModelEntry) -> Manifest:
         """`entry` appended, or in place of the entry of that name."""
         if self.get(entry.name) is None:

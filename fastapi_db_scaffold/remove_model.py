@@ -43,13 +43,7 @@ def plan_removal(options: RemoveModelOptions, now: datetime | None = None) -> Ch
     """Every change `remove-model` would make, checked and merged; nothing written."""
     project = find_project(options.project_dir)
     manifest = load_manifest(project)
-    entry = manifest.get(options.model)
-    if entry is None:
-        made = ", ".join(manifest.names) or "none"
-        raise ProjectError(
-            f"{options.model} is not a model that fastapi-db made (those in "
-            f"{MANIFEST_FILE}: {made}); remove-model removes only those"
-        )
+    entry = manifest.generated(options.model, "remove-model removes")
     names = model_names(entry.name)
     _refuse_if_related(project, manifest, entry.name, names.table)
     fields = parse_fields(entry.fields, known_models=set(project.models))
@@ -82,10 +76,7 @@ def plan_removal(options: RemoveModelOptions, now: datetime | None = None) -> Ch
     if options.migration:
         path, text = drop_table_revision(project, model, now or datetime.now(UTC))
         changes.create(path, format_python(text, path, project.root))
-    if (project.root / MANIFEST_FILE).exists():
-        changes.edit(Path(MANIFEST_FILE), lambda _old: after.render())
-    else:
-        changes.create(Path(MANIFEST_FILE), after.render())
+    changes.put(MANIFEST_FILE, after.render())
     return changes
 
 

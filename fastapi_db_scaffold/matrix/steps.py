@@ -173,21 +173,18 @@ def _timed_out(log: _Log, error: subprocess.TimeoutExpired) -> StepResult:
     return log.failed(f"{command} timed out after {error.timeout:g} s")
 
 
-# ---- the steps -----------------------------------------------------------------------
-
-
-def generate(
-    workspace: Workspace, template: str | None = None, vcs_ref: str | None = None
-) -> StepResult:
-    """Generate the project (new + the standard models) in a process of its own."""
-    log = _Log()
-    command = [
-        sys.executable,
-        "-m",
-        "fastapi_db_scaffold.matrix.generate",
-        workspace.combination.id,
-        str(workspace.project),
-    ]
+def _run_tool(
+    log: _Log,
+    workspace: Workspace,
+    module: str,
+    args: list[str],
+    template: str | None,
+    vcs_ref: str | None,
+) -> subprocess.CompletedProcess[str] | StepResult:
+    """Run `python -m fastapi_db_scaffold.matrix.<module> ARGS` (with the template
+    options) in a process of its own, so a broken template cannot take the checker
+    down; its output goes to the log. A StepResult when it timed out."""
+    command = [sys.executable, "-m", f"fastapi_db_scaffold.matrix.{module}", *args]
     if template is not None:
         command += ["--template", template]
     if vcs_ref is not None:
@@ -207,6 +204,21 @@ def generate(
         f"$ {shlex.join(command[1:])}\nexit {result.returncode}\n"
         f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
     )
+    return result
+
+
+# ---- the steps -----------------------------------------------------------------------
+
+
+def generate(
+    workspace: Workspace, template: str | None = None, vcs_ref: str | None = None
+) -> StepResult:
+    """Generate the project (new + the standard models) in a process of its own."""
+    log = _Log()
+    args = [workspace.combination.id, str(workspace.project)]
+    result = _run_tool(log, workspace, "generate", args, template, vcs_ref)
+    if isinstance(result, StepResult):
+        return result
     if result.returncode != 0:
         return log.failed(
             _last_line(result.stderr, result.stdout) or _exit_reason(result)
@@ -350,34 +362,10 @@ def update_replay(
         workspace,
         project=workspace.project.with_name(workspace.project.name + "-updated"),
     )
-    command = [
-        sys.executable,
-        "-m",
-        "fastapi_db_scaffold.matrix.replay",
-        workspace.combination.id,
-        str(updated.project),
-        "--since",
-        since,
-    ]
-    if template is not None:
-        command += ["--template", template]
-    if vcs_ref is not None:
-        command += ["--vcs-ref", vcs_ref]
-    try:
-        result = subprocess.run(
-            command,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=workspace.timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as error:
-        return _timed_out(log, error)
-    log.note(
-        f"$ {shlex.join(command[1:])}\nexit {result.returncode}\n"
-        f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
-    )
+    args = [workspace.combination.id, str(updated.project), "--since", since]
+    result = _run_tool(log, workspace, "replay", args, template, vcs_ref)
+    if isinstance(result, StepResult):
+        return result
     if result.returncode != 0:
         reason = _last_line(result.stderr, result.stdout) or _exit_reason(result)
         return log.failed(f"from {since}: {reason}")
