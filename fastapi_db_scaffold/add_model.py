@@ -158,4 +158,11 @@ def _register(
 def _inserter(
     marker: str, lines: list[str], path: PurePosixPath, *, block: bool
 ) -> Callable[[str], str]:
-    return lambda text: insert_above_marker(text, marker, lines, str(path), block=block)
+    return lambda text: insert_above_marker(
+        text,
+        marker,
+        lines,
+        str(path),
+        block=block,
+        check_names=path.suffix == ".py",
+    )

@@ -11,12 +11,15 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
+import shlex
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ProjectError
+from .interruptions import mark_written
 
 __all__ = ["ChangeSet", "FileChange"]
 
@@ -137,8 +140,14 @@ class ChangeSet:
         return "".join(chunks)
 
     def apply(self, write: Callable[[Path, str], None] | None = None) -> None:
-        """Write every change, or none: on any failure, restore what was there."""
+        """Write every change, or none: on any failure, restore what was there.
+
+        Refuses, before writing anything, to replace a symbolic link or a read-only
+        file: either would be changed behind the user's back.
+        """
         write = write or _write_atomically
+        for change in self:
+            _check_replaceable(change.path, self.root)
         created_dirs: list[Path] = []
         done: list[FileChange] = []
         current: Path | None = None
@@ -166,6 +175,27 @@ class ChangeSet:
                     "every file was put back as it was"
                 ) from None
             raise
+        mark_written()
+
+
+def _check_replaceable(path: Path, root: Path) -> None:
+    """A ProjectError when writing `path` would replace a link or a read-only file."""
+    name = path.relative_to(root).as_posix()
+    if path.is_symlink():
+        raise ProjectError(
+            f"{name} is a symbolic link (to {os.readlink(path)}); fastapi-db does not "
+            "replace links or write through them: make it a regular file and run "
+            "the command again"
+        )
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return
+    if not mode & stat.S_IWUSR:
+        raise ProjectError(
+            f"{name} is read-only; make it writable (chmod u+w {shlex.quote(name)}) "
+            "and run the command again"
+        )
 
 
 def _make_parents(directory: Path) -> list[Path]:

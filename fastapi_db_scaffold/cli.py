@@ -5,10 +5,13 @@ know nothing of Typer. Errors of the tool (`errors.FastapiDbError`) become one r
 on stderr and an exit code in exactly one place, `_Commands.invoke`.
 """
 
+import contextlib
+import os
 import shlex
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -21,24 +24,103 @@ from .changes import ChangeSet
 from .choices import DEFAULT_DATABASE, DEFAULT_ENGINE, Database, Engine
 from .errors import FastapiDbError, ProjectError, UsageError
 from .field_types import known_types_text
+from .interruptions import install_handlers, wrote_changes
 from .scaffold import NewProjectOptions, NewProjectResult, create_project
 
 __all__ = ["app", "main"]
 
-_out = Console(soft_wrap=True, highlight=False, emoji=False)
-_err = Console(stderr=True, soft_wrap=True, highlight=False, emoji=False)
+
+class _Console(Console):
+    """Rich's console, but a closed pipe (`| head`) is an error `_one_line_errors`
+    decides about, not Rich's `SystemExit(1)`."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
+_out = _Console(soft_wrap=True, highlight=False, emoji=False)
+_err = _Console(stderr=True, soft_wrap=True, highlight=False, emoji=False)
+
+
+# Click's UsageError, wherever this Typer version keeps (or vendors) Click.
+_ClickUsageError: type[Exception] = next(
+    cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "UsageError"
+)
 
 
 class _Commands(TyperGroup):
-    """The app's command group; turns the tool's errors into an exit code, once."""
+    """The app's command group: every way a command can end badly becomes one line
+    on stderr and an exit code here, once (no traceback, no panel)."""
 
     # `ctx` is Typer's (vendored) click Context, whose module path varies by version.
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with _one_line_errors():
+            return super().make_context(*args, **kwargs)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:
+            _refuse_contradicting_flags(command, rest)
+        return name, command, rest
+
     def invoke(self, ctx: Any) -> Any:
-        try:
+        with _one_line_errors():
             return super().invoke(ctx)
-        except FastapiDbError as error:
-            _err.print(f"error: {error}", style="red", markup=False)
-            raise typer.Exit(error.exit_code) from None
+
+
+@contextlib.contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """The tool's errors, usage errors, interrupts and OS errors as one line each.
+
+    Once a command's changes are on disk it has done its job: an interrupt or a
+    closed output pipe while it prints its summary does not make it fail.
+    """
+    try:
+        yield
+        sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
+    except FastapiDbError as error:
+        _fail(str(error), error.exit_code)
+    except _ClickUsageError as error:
+        command = getattr(getattr(error, "ctx", None), "command_path", "fastapi-db")
+        message = error.format_message()  # type: ignore[attr-defined]
+        _fail(f"{message} (see {command} --help)", 2)
+    except KeyboardInterrupt:
+        if wrote_changes():
+            raise typer.Exit(0) from None
+        _fail("cancelled; nothing was written", 130)
+    except BrokenPipeError:
+        _silence_output()
+        raise typer.Exit(0 if wrote_changes() else 1) from None
+    except OSError as error:
+        if wrote_changes():  # the summary could not be printed; the work is done
+            raise typer.Exit(0) from None
+        where = f"{error.filename}: " if error.filename else ""
+        _fail(f"{where}{error.strerror or error}", 1)
+
+
+def _fail(message: str, exit_code: int) -> NoReturn:
+    with contextlib.suppress(OSError):
+        _err.print(f"error: {message}", style="red", markup=False)
+    raise typer.Exit(exit_code) from None
+
+
+def _silence_output() -> None:
+    """After a closed pipe, send what is still buffered nowhere (no second error)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _refuse_contradicting_flags(command: Any, args: list[str]) -> None:
+    """`--repository --no-repository`: a UsageError instead of taking the last."""
+    given = set(args[: args.index("--")] if "--" in args else args)
+    for param in getattr(command, "params", []):
+        on, off = given & set(param.opts), given & set(param.secondary_opts)
+        if getattr(param, "is_flag", False) and on and off:
+            raise UsageError(
+                f"{min(on)} and {min(off)} contradict each other; give one of them"
+            )
 
 
 app = typer.Typer(
@@ -170,12 +252,17 @@ def new(
             yes=yes,
             pretend=pretend,
             force=force,
-            interactive=sys.stdin.isatty(),
+            interactive=_stdin_is_terminal(),
             template=template,
             vcs_ref=vcs_ref,
         )
     )
     _print_new_project(result)
+
+
+def _stdin_is_terminal() -> bool:
+    """Whether questions can be asked (standard input may even be closed)."""
+    return sys.stdin is not None and not sys.stdin.closed and sys.stdin.isatty()
 
 
 def _print_new_project(result: NewProjectResult) -> None:
@@ -328,7 +415,7 @@ def check(
         keep=keep,
         junit=junit,
     )
-    console = Console(highlight=False, emoji=False)
+    console = _Console(highlight=False, emoji=False)
     progress = report.LiveProgress if console.is_terminal else report.PlainProgress
     if not console.is_terminal:
         console.width = max(console.width, 160)
@@ -493,7 +580,7 @@ def update_command(
             vcs_ref=vcs_ref,
             dry_run=dry_run,
             yes=yes,
-            interactive=sys.stdin.isatty(),
+            interactive=_stdin_is_terminal(),
         )
     )
     if plan.up_to_date:
@@ -555,4 +642,5 @@ def _file_tree(result: NewProjectResult) -> Tree:
 
 def main() -> None:
     """Entry point of the `fastapi-db` script."""
+    install_handlers()
     app(prog_name="fastapi-db")

@@ -16,6 +16,7 @@ new file or directory is removed.
 
 import os
 import shutil
+import sys
 import tempfile
 import warnings
 from collections.abc import Iterator, Mapping
@@ -26,6 +27,7 @@ from typing import Any
 
 from .choices import Database, Engine, check_choice, check_project_name
 from .errors import DestinationError, FastapiDbError, ProjectError, UsageError
+from .interruptions import mark_written
 from .project import ANSWERS_FILE, MANIFEST_FILE
 from .template_source import TemplateSource, bundled, fork
 
@@ -118,6 +120,20 @@ def template_source(template: str | None, vcs_ref: str | None) -> TemplateSource
 
 
 def _check_destination(dest: Path, shown: Path, *, force: bool) -> None:
+    try:
+        _check_destination_exists(dest, shown, force=force)
+    except OSError as error:  # a name too long for the file system, a loop, ...
+        raise DestinationError(
+            f"destination {_short(shown)}: {error.strerror or error}"
+        ) from None
+
+
+def _short(path: Path) -> str:
+    text = str(path)
+    return text if len(text) <= 80 else f"{text[:40]}...{text[-20:]}"
+
+
+def _check_destination_exists(dest: Path, shown: Path, *, force: bool) -> None:
     if not dest.exists():
         if dest.is_symlink():
             raise DestinationError(f"destination {shown} is a broken symbolic link")
@@ -172,6 +188,10 @@ def render_template(
                 vcs_ref=source.ref,
             )
     except (InteractiveSessionError, EOFError) as error:
+        if ask and sys.stdin is not None and sys.stdin.isatty():  # Ctrl-D at a question
+            raise FastapiDbError(
+                "cancelled at a question (end of input); nothing was written"
+            ) from error
         raise UsageError(
             "a question has no answer and there is no terminal to ask it; "
             "pass --yes to take the defaults, or give the options"
@@ -245,6 +265,7 @@ def _install(staging: Path, dest: Path) -> None:
             f"{_one_line(str(error.strerror or error))}; "
             "nothing was written"
         ) from error
+    mark_written()
 
 
 @contextmanager
