@@ -410,7 +410,7 @@ FIELD_TYPES: dict[str, FieldType] = {
             migration=_numeric_type,
             python="Decimal",
             input="Annotated[Decimal, Field(max_digits={precision}, "
-            "decimal_places={scale})]",
+            "decimal_places={scale}), DECIMAL_LIMITS]",
             range_filter=True,
             parse_default=_decimal_default,
             default_code='Decimal("{text}")',
