@@ -35,6 +35,13 @@ pytestmark = pytest.mark.xdist_group("clients")
 
 
 @pytest.fixture(scope="module")
+def tools() -> Path:
+    """The pinned npm tools (skips, saying why, without npm): asked for first, so a
+    skip costs no project."""
+    return npm_tools()
+
+
+@pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_project(
         tmp_path_factory.mktemp("clients") / "project", MODELS, COMBINATION
@@ -98,8 +105,7 @@ def test_sort_keys_name_themselves_and_decimals_state_their_limits(
     assert [branch["type"] for branch in price["anyOf"]] == ["number", "string"]
 
 
-def test_spectral_finds_nothing(project: Path, schema_file: Path) -> None:
-    tools = npm_tools()
+def test_spectral_finds_nothing(tools: Path, project: Path, schema_file: Path) -> None:
     result = run_tool(
         tools, "spectral", "lint", schema_file.name, "--ruleset", ".spectral.yaml",
         "--fail-severity", "hint", "--format", "json", "--quiet", cwd=project,
@@ -110,9 +116,8 @@ def test_spectral_finds_nothing(project: Path, schema_file: Path) -> None:
 
 
 def test_redocly_recommended_finds_nothing_but_the_documented_waiver(
-    project: Path, schema_file: Path
+    tools: Path, project: Path, schema_file: Path
 ) -> None:
-    tools = npm_tools()
     result = run_tool(
         tools, "redocly", "lint", schema_file.name, "--format", "json", cwd=project
     )
@@ -125,9 +130,8 @@ def test_redocly_recommended_finds_nothing_but_the_documented_waiver(
 
 
 def test_the_typescript_client_is_named_after_the_handlers_and_type_checks(
-    schema_file: Path, tmp_path: Path
+    tools: Path, schema_file: Path, tmp_path: Path
 ) -> None:
-    tools = npm_tools()
     for name in ("use_typescript_client.ts", "tsconfig.json"):
         shutil.copy(CLIENTS / name, tmp_path / name)
     generate = run_tool(
