@@ -410,7 +410,9 @@ FIELD_TYPES: dict[str, FieldType] = {
             migration=_numeric_type,
             python="Decimal",
             input="Annotated[Decimal, Field(max_digits={precision}, "
-            "decimal_places={scale})]",
+            'decimal_places={scale}, description="At most {precision} digits, {scale} '
+            'after the point; a number or a string", json_schema_extra='
+            '{{"x-maxDigits": {precision}, "x-decimalPlaces": {scale}}})]',
             range_filter=True,
             parse_default=_decimal_default,
             default_code='Decimal("{text}")',
