@@ -4,27 +4,19 @@ The snippets live beside the Copier template, in `snippets/` of the template sou
 (`template_source.TemplateSource.snippets_dir`), so that a fork of the template can
 change the resources `add-model` writes. One strict environment per snippet
 directory (a typo in a template fails loudly), compiled templates kept for the
-process and, as bytecode, across runs (compiling the snippets took longer than
-rendering them): under the data home, in a directory named after everything the
-compiled code depends on, each file checked against its template's source. Every
-snippet is given the same three names: `model` (the `ModelSpec`), and its `names`
-and `flavor` for brevity. Snippets write no import lines: `imports.with_imports`
-adds the ones the code uses.
+process and, as bytecode, across runs (`jinja_cache`). Every snippet is given the
+same three names: `model` (the `ModelSpec`), and its `names` and `flavor` for
+brevity. Snippets write no import lines: `imports.with_imports` adds the ones the
+code uses.
 """
 
 from __future__ import annotations
 
-import hashlib
-import sys
 from functools import cache
 from pathlib import Path
-from typing import Any
 
-import jinja2
 from jinja2 import (
-    BytecodeCache,
     Environment,
-    FileSystemBytecodeCache,
     FileSystemLoader,
     StrictUndefined,
     Template,
@@ -32,42 +24,22 @@ from jinja2 import (
 )
 
 from .errors import ProjectError
+from .jinja_cache import bytecode_cache
 from .spec import ModelSpec
-from .template_versions import data_home
 
 __all__ = ["render_snippet"]
-
-_OPTIONS: dict[str, Any] = {
-    "undefined": StrictUndefined,
-    "keep_trailing_newline": True,
-    "autoescape": False,
-}
-
-
-def _bytecode_cache() -> BytecodeCache | None:
-    """Compiled snippets kept under the data home; None where it cannot be written.
-
-    Jinja checks each file against the template's source; the directory name covers
-    the rest (Jinja's and Python's versions, the environment's options).
-    """
-    options = sorted((name, repr(value)) for name, value in _OPTIONS.items())
-    facts = repr((jinja2.__version__, sys.version, options))
-    key = hashlib.sha256(facts.encode()).hexdigest()[:16]
-    directory = data_home() / "jinja-bytecode" / key
-    try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError:
-        return None
-    return FileSystemBytecodeCache(str(directory))
 
 
 @cache
 def _environment(snippets_dir: Path) -> Environment:
-    return Environment(
+    environment = Environment(
         loader=FileSystemLoader(snippets_dir),
-        bytecode_cache=_bytecode_cache(),
-        **_OPTIONS,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
     )
+    environment.bytecode_cache = bytecode_cache(environment)
+    return environment
 
 
 @cache

@@ -147,7 +147,8 @@ def render_template(
     staging: Path, data: dict[str, Any], source: TemplateSource, *, ask: bool
 ) -> dict[str, Any]:
     """Run Copier from `source` into `staging`; return the answers it recorded."""
-    import copier  # here, not at the top: `fastapi-db --help` must stay fast
+    # Here, not at the top: importing Copier is most of `new`, and `--help` and the
+    # model commands must stay fast.
     from copier.errors import (
         CopierError,
         DirtyLocalWarning,
@@ -156,11 +157,13 @@ def render_template(
     )
     from plumbum import ProcessExecutionError
 
+    from .copier_worker import staging_worker
+
     try:
         with warnings.catch_warnings():
             # A source checkout with uncommitted changes: Copier includes them, fine.
             warnings.simplefilter("ignore", DirtyLocalWarning)
-            worker = copier.run_copy(
+            with staging_worker(
                 src_path=source.copier_src(),
                 dst_path=staging,
                 data=data,
@@ -170,7 +173,8 @@ def render_template(
                 quiet=True,
                 unsafe=False,
                 vcs_ref=source.ref,
-            )
+            ) as worker:
+                worker.run_copy()
     except (InteractiveSessionError, EOFError) as error:
         raise UsageError(
             "a question has no answer and there is no terminal to ask it; "

@@ -81,7 +81,9 @@ def _specs(table: str, arguments: list[str]) -> tuple[str, tuple[FieldSpec, ...]
     return table, specs
 
 
-def _alembic(table: str, specs: tuple[FieldSpec, ...], convention: dict[str, str]) -> str:
+def _alembic(
+    table: str, specs: tuple[FieldSpec, ...], convention: dict[str, str]
+) -> str:
     model = migrations.model_table(table, specs, convention)
     return migrations.render_create_table_revision(model, "abc", "def", "m", MOMENT)
 
