@@ -1,6 +1,7 @@
 """Small helpers: processes, CPU pinning, medians, paths."""
 
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -68,6 +69,18 @@ def timed_run(
             f"{completed.stdout[-2000:]}\n{completed.stderr[-2000:]}"
         )
     return elapsed
+
+
+def timed_run_cpu(
+    command: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None
+) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, the command and every process it
+    waited for) of one run. CPU time moves much less with the machine's load."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = timed_run(command, cwd, env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def run_checked(

@@ -10,6 +10,10 @@ def _f(value: float, digits: int = 2) -> str:
     return f"{value:.{digits}f}"
 
 
+def _early(memory: dict[str, Any]) -> int:
+    return int(next(iter(memory.values())).get("early_requests", 0))
+
+
 def markdown(results: dict[str, Any]) -> str:
     meta = results["meta"]
     lines = [
@@ -26,15 +30,23 @@ def markdown(results: dict[str, Any]) -> str:
     cli = results.get("cli")
     if cli:
         lines += [
-            "## CLI (wall time, median of repeated runs)",
+            "## CLI (median of repeated runs)",
             "",
-            f"| command | median s | min-max s | x `{cli['baseline']}` |",
-            "|---|---:|---:|---:|",
+            f"| command | wall median s | wall min-max s | wall x `{cli['baseline']}`"
+            " | CPU median s | CPU x baseline |",
+            "|---|---:|---:|---:|---:|---:|",
         ]
         for row in cli["commands"]:
+            cpu = row.get("cpu_median")
+            cpu_cells = (
+                f" {_f(cpu, 3)} | {_f(row['cpu_ratio'])} |"
+                if cpu is not None
+                else " - | - |"
+            )
             lines.append(
                 f"| `{row['name']}` | {_f(row['median'], 3)} |"
                 f" {_f(row['min'], 3)}-{_f(row['max'], 3)} | {_f(row['ratio'])} |"
+                + cpu_cells
             )
         lines.append("")
     for variant in results.get("apps", []):
@@ -71,15 +83,15 @@ def markdown(results: dict[str, Any]) -> str:
                 f" {next(iter(memory.values()))['requests']:,} requests after"
                 " warm-up):",
                 "",
-                "| app | after warm-up MiB | after half MiB | after all MiB |"
-                " growth, second half MiB | x raw | grows? |",
+                f"| app | after warm-up MiB | after {_early(memory):,} MiB |"
+                " after all MiB | growth since then MiB | x raw | grows? |",
                 "|---|---:|---:|---:|---:|---:|---|",
             ]
             for app, figures in memory.items():
                 lines.append(
                     f"| {app} | {_f(figures['warm_mib'], 1)} |"
-                    f" {_f(figures['half_mib'], 1)} | {_f(figures['end_mib'], 1)} |"
-                    f" {_f(figures['second_half_growth_mib'], 1)} |"
+                    f" {_f(figures['early_mib'], 1)} | {_f(figures['end_mib'], 1)} |"
+                    f" {_f(figures['late_growth_mib'], 1)} |"
                     f" {_f(figures['vs_raw'])} |"
                     f" {'YES' if figures['grows'] else 'no'} |"
                 )
