@@ -506,15 +506,16 @@ def _send(server: Server, settings: Settings, count: int) -> None:
     """At least `count` requests to the list endpoint.
 
     wrk always runs for its whole duration (`count.lua` only stops sending), so
-    the duration is sized from the throughput of a 1 s probe, and runs repeat until
-    `count` responses have come back.
+    each run is sized from the throughput measured last (a 1 s probe first), at
+    most 10 s (a slow probe on a loaded machine must not idle for minutes), and
+    runs repeat until `count` responses have come back.
     """
     endpoint = ENDPOINTS[0]
     probe = run_wrk(server.base, endpoint, 1, settings.connections)
     remaining = count - probe.requests
     rate = max(probe.rps, 1.0)
     while remaining > 0:
-        seconds = min(600, int(remaining / rate * 1.3) + 1)
+        seconds = min(10, int(remaining / rate * 1.3) + 1)
         result = run_wrk(
             server.base,
             endpoint,
@@ -526,6 +527,7 @@ def _send(server: Server, settings: Settings, count: int) -> None:
         if result.requests == 0:
             raise SystemExit(f"{server.name}: no responses during the memory run")
         remaining -= result.requests
+        rate = max(result.requests / seconds, 1.0)
 
 
 def _memory(server: Server, settings: Settings) -> dict[str, float]:

@@ -129,9 +129,26 @@ def chart(results: dict[str, Any], path: Path) -> None:
         axis = axes[index][0]
         rows = cli["commands"][1:]
         names = [row["name"].replace("fastapi-db ", "") for row in rows]
-        axis.barh(names, [row["ratio"] for row in rows], color="#4c72b0")
+        spots = list(range(len(rows)))
+        axis.barh(
+            [p - 0.2 for p in spots],
+            [row["ratio"] for row in rows],
+            0.38,
+            color="#4c72b0",
+            label="wall time",
+        )
+        if all("cpu_ratio" in row for row in rows):
+            axis.barh(
+                [p + 0.2 for p in spots],
+                [row["cpu_ratio"] for row in rows],
+                0.38,
+                color="#8172b3",
+                label="CPU time",
+            )
+            axis.legend(fontsize=8)
+        axis.set_yticks(spots, names)
         axis.axvline(1.0, color="grey", linestyle="--", linewidth=1)
-        axis.set_xlabel(f"wall time / {cli['baseline']} (median)")
+        axis.set_xlabel(f"time / {cli['baseline']} (median)")
         axis.set_title("CLI")
         axis.invert_yaxis()
         index += 1
