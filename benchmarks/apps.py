@@ -21,6 +21,7 @@ from sqlalchemy.engine import URL, make_url
 from .common import (
     LUA_DIR,
     REPO_ROOT,
+    cpu_seconds,
     free_port,
     log,
     median,
@@ -107,6 +108,7 @@ class WrkResult:
     errors: int
     p50_ms: float
     p99_ms: float
+    server_cpu_us: float = float("nan")  # the server's CPU time per response
 
 
 # --- wrk ---------------------------------------------------------------------
@@ -494,12 +496,16 @@ def _warm(server: Server, settings: Settings) -> None:
 
 
 def _measure(server: Server, settings: Settings) -> dict[str, WrkResult]:
-    return {
-        endpoint.key: run_wrk(
-            server.base, endpoint, settings.duration, settings.connections
-        )
-        for endpoint in ENDPOINTS
-    }
+    """Each endpoint under wrk, with the server's CPU time per response: unlike
+    req/s, that hardly moves when other work shares the machine."""
+    results = {}
+    for endpoint in ENDPOINTS:
+        before = cpu_seconds(server.pid)
+        result = run_wrk(server.base, endpoint, settings.duration, settings.connections)
+        used = cpu_seconds(server.pid) - before
+        result.server_cpu_us = used * 1e6 / max(result.requests, 1)
+        results[endpoint.key] = result
+    return results
 
 
 def _send(server: Server, settings: Settings, count: int) -> None:
@@ -607,6 +613,7 @@ def _summarize(
                 "median_rps": median([r.rps for r in results]),
                 "p50_ms": median([r.p50_ms for r in results]),
                 "p99_ms": median([r.p99_ms for r in results]),
+                "cpu_us": median([r.server_cpu_us for r in results]),
                 "errors": sum(r.errors for r in results),
                 "requests": sum(r.requests for r in results),
             }
@@ -616,6 +623,11 @@ def _summarize(
             "apps": per_app,
             "generated_vs_raw": generated / per_app["raw"]["median_rps"],
             "generated_vs_core": generated / per_app["core"]["median_rps"],
+            # the same ratios from CPU time per response (higher is better, too)
+            "cpu_generated_vs_raw": per_app["raw"]["cpu_us"]
+            / per_app["generated"]["cpu_us"],
+            "cpu_generated_vs_core": per_app["core"]["cpu_us"]
+            / per_app["generated"]["cpu_us"],
         }
     for figures in memory.values():
         late = figures["end_mib"] - figures["early_mib"]

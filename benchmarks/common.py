@@ -115,6 +115,13 @@ def loadavg() -> str:
         return "n/a"
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time process `pid` (all its threads) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid: int) -> int:
     """VmRSS of process `pid`, in KiB, from /proc."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -10,6 +10,19 @@ def _f(value: float, digits: int = 2) -> str:
     return f"{value:.{digits}f}"
 
 
+def _cpu_cells(endpoint: dict[str, Any]) -> str:
+    apps = endpoint["apps"]
+    if "cpu_generated_vs_raw" not in endpoint:
+        return " - | - |"
+    spent = " / ".join(
+        _f(apps[app]["cpu_us"], 0) for app in ("generated", "core", "raw")
+    )
+    return (
+        f" {spent} | {_f(endpoint['cpu_generated_vs_raw'])},"
+        f" {_f(endpoint['cpu_generated_vs_core'])} |"
+    )
+
+
 def _early(memory: dict[str, Any]) -> int:
     return int(next(iter(memory.values())).get("early_requests", 0))
 
@@ -54,8 +67,10 @@ def markdown(results: dict[str, Any]) -> str:
             f"## Generated app, {variant['variant']} (req/s, median over rounds)",
             "",
             "| endpoint | generated | FastAPI + Core | raw driver + Starlette"
-            " | generated / raw | generated / core | generated p50 / p99 ms |",
-            "|---|---:|---:|---:|---:|---:|---:|",
+            " | generated / raw | generated / core | generated p50 / p99 ms"
+            " | server CPU µs/response gen / core / raw"
+            " | by CPU: gen / raw, gen / core |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for endpoint in variant["endpoints"].values():
             apps = endpoint["apps"]
@@ -68,7 +83,7 @@ def markdown(results: dict[str, Any]) -> str:
                 f" **{_f(endpoint['generated_vs_raw'])}** |"
                 f" **{_f(endpoint['generated_vs_core'])}** |"
                 f" {_f(apps['generated']['p50_ms'], 1)} /"
-                f" {_f(apps['generated']['p99_ms'], 1)} |"
+                f" {_f(apps['generated']['p99_ms'], 1)} |" + _cpu_cells(endpoint)
             )
         lines.append("")
         lines.append(
