@@ -1,4 +1,9 @@
-"""CLI timings: medians of repeated runs against `python -c "import copier"`."""
+"""CLI timings: medians of repeated runs against `python -c "import copier"`.
+
+Each run gives its wall time and its CPU time (user + system of the command and of
+the processes it ran, e.g. git and ruff): on a loaded machine the CPU time is the
+steadier figure of the two.
+"""
 
 import shutil
 import sys
@@ -6,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .common import log, median, timed_run, venv_script
+from .common import log, median, timed_run, timed_run_cpu, venv_script
 
 BASELINE = 'python -c "import copier"'
 ADD_MODEL = ["add-model", "Post", "title:str(200)", "views:int"]
@@ -23,25 +28,25 @@ def bench_cli(repeats: int) -> dict[str, Any]:
         project = template / "proj"
         counter = 0
 
-        def import_copier() -> float:
-            return timed_run([sys.executable, "-c", "import copier"], cwd=root)
+        def import_copier() -> tuple[float, float]:
+            return timed_run_cpu([sys.executable, "-c", "import copier"], cwd=root)
 
-        def help_() -> float:
-            return timed_run([exe, "--help"], cwd=root)
+        def help_() -> tuple[float, float]:
+            return timed_run_cpu([exe, "--help"], cwd=root)
 
-        def new() -> float:
+        def new() -> tuple[float, float]:
             nonlocal counter
             counter += 1
             dest = root / f"new-{counter}"
             dest.mkdir()
-            return timed_run([exe, "new", "proj", "--yes"], cwd=dest)
+            return timed_run_cpu([exe, "new", "proj", "--yes"], cwd=dest)
 
-        def add_model() -> float:
+        def add_model() -> tuple[float, float]:
             nonlocal counter
             counter += 1
             copy = root / f"add-{counter}"
             shutil.copytree(project, copy, symlinks=True)
-            return timed_run([exe, *ADD_MODEL], cwd=copy)
+            return timed_run_cpu([exe, *ADD_MODEL], cwd=copy)
 
         commands = {
             BASELINE: import_copier,
@@ -53,12 +58,16 @@ def bench_cli(repeats: int) -> dict[str, Any]:
         for name in names:  # warm-up: bytecode and page caches
             commands[name]()
         runs: dict[str, list[float]] = {name: [] for name in names}
+        cpu: dict[str, list[float]] = {name: [] for name in names}
         for repetition in range(repeats):
             shift = repetition % len(names)
             for name in names[shift:] + names[:shift]:
-                runs[name].append(commands[name]())
+                wall, cpu_time = commands[name]()
+                runs[name].append(wall)
+                cpu[name].append(cpu_time)
             log(f"cli repetition {repetition + 1}/{repeats} done")
     base = median(runs[BASELINE])
+    cpu_base = median(cpu[BASELINE])
     return {
         "baseline": BASELINE,
         "commands": [
@@ -69,6 +78,9 @@ def bench_cli(repeats: int) -> dict[str, Any]:
                 "max": max(values),
                 "runs": values,
                 "ratio": median(values) / base,
+                "cpu_median": median(cpu[name]),
+                "cpu_runs": cpu[name],
+                "cpu_ratio": median(cpu[name]) / cpu_base,
             }
             for name, values in runs.items()
         ],

@@ -10,6 +10,23 @@ def _f(value: float, digits: int = 2) -> str:
     return f"{value:.{digits}f}"
 
 
+def _cpu_cells(endpoint: dict[str, Any]) -> str:
+    apps = endpoint["apps"]
+    if "cpu_generated_vs_raw" not in endpoint:
+        return " - | - |"
+    spent = " / ".join(
+        _f(apps[app]["cpu_us"], 0) for app in ("generated", "core", "raw")
+    )
+    return (
+        f" {spent} | {_f(endpoint['cpu_generated_vs_raw'])},"
+        f" {_f(endpoint['cpu_generated_vs_core'])} |"
+    )
+
+
+def _early(memory: dict[str, Any]) -> int:
+    return int(next(iter(memory.values())).get("early_requests", 0))
+
+
 def markdown(results: dict[str, Any]) -> str:
     meta = results["meta"]
     lines = [
@@ -26,15 +43,23 @@ def markdown(results: dict[str, Any]) -> str:
     cli = results.get("cli")
     if cli:
         lines += [
-            "## CLI (wall time, median of repeated runs)",
+            "## CLI (median of repeated runs)",
             "",
-            f"| command | median s | min-max s | x `{cli['baseline']}` |",
-            "|---|---:|---:|---:|",
+            f"| command | wall median s | wall min-max s | wall x `{cli['baseline']}`"
+            " | CPU median s | CPU x baseline |",
+            "|---|---:|---:|---:|---:|---:|",
         ]
         for row in cli["commands"]:
+            cpu = row.get("cpu_median")
+            cpu_cells = (
+                f" {_f(cpu, 3)} | {_f(row['cpu_ratio'])} |"
+                if cpu is not None
+                else " - | - |"
+            )
             lines.append(
                 f"| `{row['name']}` | {_f(row['median'], 3)} |"
                 f" {_f(row['min'], 3)}-{_f(row['max'], 3)} | {_f(row['ratio'])} |"
+                + cpu_cells
             )
         lines.append("")
     for variant in results.get("apps", []):
@@ -42,8 +67,10 @@ def markdown(results: dict[str, Any]) -> str:
             f"## Generated app, {variant['variant']} (req/s, median over rounds)",
             "",
             "| endpoint | generated | FastAPI + Core | raw driver + Starlette"
-            " | generated / raw | generated / core | generated p50 / p99 ms |",
-            "|---|---:|---:|---:|---:|---:|---:|",
+            " | generated / raw | generated / core | generated p50 / p99 ms"
+            " | server CPU µs/response gen / core / raw"
+            " | by CPU: gen / raw, gen / core |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for endpoint in variant["endpoints"].values():
             apps = endpoint["apps"]
@@ -56,7 +83,7 @@ def markdown(results: dict[str, Any]) -> str:
                 f" **{_f(endpoint['generated_vs_raw'])}** |"
                 f" **{_f(endpoint['generated_vs_core'])}** |"
                 f" {_f(apps['generated']['p50_ms'], 1)} /"
-                f" {_f(apps['generated']['p99_ms'], 1)} |"
+                f" {_f(apps['generated']['p99_ms'], 1)} |" + _cpu_cells(endpoint)
             )
         lines.append("")
         lines.append(
@@ -71,15 +98,15 @@ def markdown(results: dict[str, Any]) -> str:
                 f" {next(iter(memory.values()))['requests']:,} requests after"
                 " warm-up):",
                 "",
-                "| app | after warm-up MiB | after half MiB | after all MiB |"
-                " growth, second half MiB | x raw | grows? |",
+                f"| app | after warm-up MiB | after {_early(memory):,} MiB |"
+                " after all MiB | growth since then MiB | x raw | grows? |",
                 "|---|---:|---:|---:|---:|---:|---|",
             ]
             for app, figures in memory.items():
                 lines.append(
                     f"| {app} | {_f(figures['warm_mib'], 1)} |"
-                    f" {_f(figures['half_mib'], 1)} | {_f(figures['end_mib'], 1)} |"
-                    f" {_f(figures['second_half_growth_mib'], 1)} |"
+                    f" {_f(figures['early_mib'], 1)} | {_f(figures['end_mib'], 1)} |"
+                    f" {_f(figures['late_growth_mib'], 1)} |"
                     f" {_f(figures['vs_raw'])} |"
                     f" {'YES' if figures['grows'] else 'no'} |"
                 )
@@ -117,9 +144,26 @@ def chart(results: dict[str, Any], path: Path) -> None:
         axis = axes[index][0]
         rows = cli["commands"][1:]
         names = [row["name"].replace("fastapi-db ", "") for row in rows]
-        axis.barh(names, [row["ratio"] for row in rows], color="#4c72b0")
+        spots = list(range(len(rows)))
+        axis.barh(
+            [p - 0.2 for p in spots],
+            [row["ratio"] for row in rows],
+            0.38,
+            color="#4c72b0",
+            label="wall time",
+        )
+        if all("cpu_ratio" in row for row in rows):
+            axis.barh(
+                [p + 0.2 for p in spots],
+                [row["cpu_ratio"] for row in rows],
+                0.38,
+                color="#8172b3",
+                label="CPU time",
+            )
+            axis.legend(fontsize=8)
+        axis.set_yticks(spots, names)
         axis.axvline(1.0, color="grey", linestyle="--", linewidth=1)
-        axis.set_xlabel(f"wall time / {cli['baseline']} (median)")
+        axis.set_xlabel(f"time / {cli['baseline']} (median)")
         axis.set_title("CLI")
         axis.invert_yaxis()
         index += 1

@@ -103,6 +103,8 @@ class FieldType:
     summary: str  # for --help and the README
     column: str  # the model's column type: "String({length})"
     migration: MigrationType  # the same column for Alembic (arguments, enum name)
+    # ... and as Alembic writes it in a revision, with the `{braces}` and {enum_name}
+    migration_code: str
     python: str  # the values' Python type: Mapped[...] and the output schema
     input: str  # the validated annotation of create/update bodies
     output: str = ""  # the response annotation ("" = `python`)
@@ -335,6 +337,7 @@ FIELD_TYPES: dict[str, FieldType] = {
             arguments=Arguments.LENGTH,
             column="String({length})",
             migration=_string_type,
+            migration_code="sa.String(length={length})",
             python="str",
             input="Annotated[Text, Field(max_length={length})]",
             parse_default=_text_default,
@@ -349,6 +352,7 @@ FIELD_TYPES: dict[str, FieldType] = {
             summary="Text, unbounded (cannot be unique or indexed)",
             column="Text",
             migration=_sa_type("Text"),
+            migration_code="sa.Text()",
             python="str",
             input="Text",
             filter="Annotated[Text, Field(max_length=10_000)]",
@@ -365,6 +369,7 @@ FIELD_TYPES: dict[str, FieldType] = {
             summary="Integer (32-bit)",
             column="Integer",
             migration=_sa_type("Integer"),
+            migration_code="sa.Integer()",
             python="int",
             input="Int32",
             range_filter=True,
@@ -379,6 +384,7 @@ FIELD_TYPES: dict[str, FieldType] = {
             summary="BigInteger (64-bit)",
             column="BigInteger",
             migration=_sa_type("BigInteger"),
+            migration_code="sa.BigInteger()",
             python="int",
             input="Int64",
             range_filter=True,
@@ -393,6 +399,7 @@ FIELD_TYPES: dict[str, FieldType] = {
             summary="Double (8 bytes everywhere), finite",
             column="Double",
             migration=_sa_type("Double"),
+            migration_code="sa.Double()",
             python="float",
             input="FiniteFloat",
             range_filter=True,
@@ -408,6 +415,7 @@ FIELD_TYPES: dict[str, FieldType] = {
             arguments=Arguments.PRECISION_SCALE,
             column="Numeric({precision}, {scale})",
             migration=_numeric_type,
+            migration_code="sa.Numeric(precision={precision}, scale={scale})",
             python="Decimal",
             input="Annotated[Decimal, Field(max_digits={precision}, "
             'decimal_places={scale}, description="At most {precision} digits, {scale} '
@@ -426,6 +434,7 @@ FIELD_TYPES: dict[str, FieldType] = {
             summary="Boolean",
             column="Boolean",
             migration=_sa_type("Boolean"),
+            migration_code="sa.Boolean()",
             python="bool",
             input="bool",
             parse_default=_bool_default,
@@ -439,6 +448,7 @@ FIELD_TYPES: dict[str, FieldType] = {
             summary="Date",
             column="Date",
             migration=_sa_type("Date"),
+            migration_code="sa.Date()",
             python="date",
             input="date",
             range_filter=True,
@@ -453,6 +463,11 @@ FIELD_TYPES: dict[str, FieldType] = {
             summary="timezone-aware DateTime (microseconds kept)",
             column="UTCDateTime(precise=True)",
             migration=_precise_datetime_type,
+            migration_code=(
+                "sa.DateTime(timezone=True)"
+                '.with_variant(mysql.DATETIME(fsp=6), "mariadb")'
+                '.with_variant(mysql.DATETIME(fsp=6), "mysql")'
+            ),
             python="datetime",
             input="AwareDatetime",
             range_filter=True,
@@ -470,6 +485,11 @@ FIELD_TYPES: dict[str, FieldType] = {
             summary="Time of day without an offset (microseconds kept)",
             column="PreciseTime()",
             migration=_precise_time_type,
+            migration_code=(
+                "sa.Time()"
+                '.with_variant(mysql.TIME(fsp=6), "mariadb")'
+                '.with_variant(mysql.TIME(fsp=6), "mysql")'
+            ),
             python="time",
             input="TimeOfDay",
             output="TimeOfDay",
@@ -487,6 +507,7 @@ FIELD_TYPES: dict[str, FieldType] = {
             summary="Uuid",
             column="Uuid",
             migration=_sa_type("Uuid"),
+            migration_code="sa.Uuid()",
             python="UUID",
             input="UUID",
             parse_default=_uuid_default,
@@ -500,6 +521,7 @@ FIELD_TYPES: dict[str, FieldType] = {
             summary="JSON object (not filtered, sorted or indexed)",
             column="JSON",
             migration=_sa_type("JSON"),
+            migration_code="sa.JSON()",
             python="dict[str, Any]",
             input="JsonObject",
             filter=None,
@@ -522,6 +544,7 @@ FIELD_TYPES: dict[str, FieldType] = {
                 "length={longest})"
             ),
             migration=_enum_type,
+            migration_code='sa.Enum({values}, name="{enum_name}", native_enum=False)',
             python="{alias}",
             input="{alias}",
             parse_default=_enum_default,
@@ -536,6 +559,7 @@ FIELD_TYPES: dict[str, FieldType] = {
             column="String(320)",
             width=320,
             migration=_sa_type("String", 320),
+            migration_code="sa.String(length=320)",
             python="str",
             input="EmailStr",
             parse_default=_pattern_default(_EMAIL, 320, "an e-mail address"),
@@ -549,6 +573,7 @@ FIELD_TYPES: dict[str, FieldType] = {
             column="String(2048)",
             width=2048,
             migration=_sa_type("String", 2048),
+            migration_code="sa.String(length=2048)",
             python="str",
             input="WebUrl",
             unindexable=(
@@ -571,6 +596,7 @@ FIELD_TYPES: dict[str, FieldType] = {
             summary="many-to-one: column <name>_id referencing the model's table",
             column="Integer",
             migration=_sa_type("Integer"),
+            migration_code="sa.Integer()",
             python="int",
             input="Id",
             no_default=(

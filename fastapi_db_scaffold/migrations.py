@@ -4,7 +4,9 @@ Revisions are read with `ast` (the files are never imported): `revision` and
 `down_revision` of each file give the heads. A new model's revision goes on top of the
 single head; several heads are refused (merge them first). Constraint names follow the
 naming convention of the project's own `db.py`, read the same way; column types come
-from the type table.
+from the type table. A new model's table is written by `table_code` (SQLAlchemy and
+Alembic are imported only when Alembic has to render, which costs more than the rest
+of `add-model`).
 """
 
 from __future__ import annotations
@@ -15,14 +17,16 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy.sql.schema import ColumnCollectionConstraint
+from typing import TYPE_CHECKING, Any
 
 from .errors import ProjectError
 from .project import Project
 from .spec import FieldSpec, ModelSpec
+from .table_code import create_table_code
+
+if TYPE_CHECKING:  # imported where Alembic renders: add-model does without them
+    import sqlalchemy as sa
+    from alembic.operations import ops
 
 __all__ = [
     "add_columns_revision",
@@ -223,6 +227,8 @@ def model_table(
     table_name: str, fields: tuple[FieldSpec, ...], convention: dict[str, str]
 ) -> sa.Table:
     """The table a new model maps to, as its migration creates it."""
+    import sqlalchemy as sa
+
     metadata = sa.MetaData(naming_convention=convention)
     columns: list[sa.Column[Any]] = [sa.Column("id", sa.Integer, primary_key=True)]
     for spec in fields:
@@ -266,9 +272,15 @@ def create_table_revision(
     revision = new_revision_id()
     message = f"Create the {names.table} table"
     convention = naming_convention(project.package_dir / "db.py")
-    table = model_table(names.table, model.fields, convention)
     path = _revision_path(revision, message, moment)
-    return path, render_create_table_revision(table, revision, head, message, moment)
+    code = create_table_code(names.table, model.fields, convention)
+    if code is None:
+        table = model_table(names.table, model.fields, convention)
+        text = render_create_table_revision(table, revision, head, message, moment)
+    else:
+        upgrade, downgrade = code
+        text = _revision_text(message, revision, head, moment, upgrade, downgrade)
+    return path, text
 
 
 def _fill_value(value: object, database: str) -> tuple[str, set[str]]:
@@ -291,6 +303,7 @@ def _fill_value(value: object, database: str) -> tuple[str, set[str]]:
 
 def _type_code(column_type: sa.types.TypeEngine[Any]) -> str:
     """A column type as Alembic writes it in a revision (`sa.Numeric(...)`)."""
+    import sqlalchemy as sa
     from alembic.autogenerate import render_python_code
     from alembic.operations import ops
 
@@ -317,8 +330,10 @@ def add_columns_revision(
     named by the project's convention, through batch mode (SQLite recreates the
     table). A required column is added nullable, filled with its default, then made
     NOT NULL, so rows that exist get the default."""
+    import sqlalchemy as sa
     from alembic.autogenerate import render_python_code
     from alembic.operations import ops
+    from sqlalchemy.sql.schema import ColumnCollectionConstraint
 
     names = model.names
     head = current_head(project.versions_dir)

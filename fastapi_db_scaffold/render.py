@@ -4,9 +4,10 @@ The snippets live beside the Copier template, in `snippets/` of the template sou
 (`template_source.TemplateSource.snippets_dir`), so that a fork of the template can
 change the resources `add-model` writes. One strict environment per snippet
 directory (a typo in a template fails loudly), compiled templates kept for the
-process. Every snippet is given the same three names: `model` (the `ModelSpec`), and
-its `names` and `flavor` for brevity. Snippets write no import lines:
-`imports.with_imports` adds the ones the code uses.
+process and, as bytecode, across runs (`jinja_cache`). Every snippet is given the
+same three names: `model` (the `ModelSpec`), and its `names` and `flavor` for
+brevity. Snippets write no import lines: `imports.with_imports` adds the ones the
+code uses.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from jinja2 import (
 )
 
 from .errors import ProjectError
+from .jinja_cache import bytecode_cache
 from .spec import ModelSpec
 
 __all__ = ["render_snippet"]
@@ -30,12 +32,14 @@ __all__ = ["render_snippet"]
 
 @cache
 def _environment(snippets_dir: Path) -> Environment:
-    return Environment(
+    environment = Environment(
         loader=FileSystemLoader(snippets_dir),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
     )
+    environment.bytecode_cache = bytecode_cache(environment)
+    return environment
 
 
 @cache

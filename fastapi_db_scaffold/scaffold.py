@@ -163,7 +163,8 @@ def render_template(
     staging: Path, data: dict[str, Any], source: TemplateSource, *, ask: bool
 ) -> dict[str, Any]:
     """Run Copier from `source` into `staging`; return the answers it recorded."""
-    import copier  # here, not at the top: `fastapi-db --help` must stay fast
+    # Here, not at the top: importing Copier is most of `new`, and `--help` and the
+    # model commands must stay fast.
     from copier.errors import (
         CopierError,
         DirtyLocalWarning,
@@ -172,11 +173,13 @@ def render_template(
     )
     from plumbum import ProcessExecutionError
 
+    from .copier_worker import staging_worker
+
     try:
         with warnings.catch_warnings():
             # A source checkout with uncommitted changes: Copier includes them, fine.
             warnings.simplefilter("ignore", DirtyLocalWarning)
-            worker = copier.run_copy(
+            with staging_worker(
                 src_path=source.copier_src(),
                 dst_path=staging,
                 data=data,
@@ -186,7 +189,8 @@ def render_template(
                 quiet=True,
                 unsafe=False,
                 vcs_ref=source.ref,
-            )
+            ) as worker:
+                worker.run_copy()
     except (InteractiveSessionError, EOFError) as error:
         if ask and sys.stdin is not None and sys.stdin.isatty():  # Ctrl-D at a question
             raise FastapiDbError(

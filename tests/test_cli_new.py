@@ -358,15 +358,15 @@ def test_scaffold_checks_choices_itself() -> None:
 def test_a_copier_failure_half_way_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import copier
+    from copier._main import Worker
     from copier.errors import UserMessageError
 
-    def half_way(*args: Any, dst_path: Path, **kwargs: Any) -> None:
-        Path(dst_path).mkdir(parents=True)
-        (Path(dst_path) / "half.py").write_text("x = ")
+    def half_way(worker: Worker) -> None:
+        Path(worker.dst_path).mkdir(parents=True)
+        (Path(worker.dst_path) / "half.py").write_text("x = ")
         raise UserMessageError("something broke")
 
-    monkeypatch.setattr(copier, "run_copy", half_way)
+    monkeypatch.setattr(Worker, "run_copy", half_way)
     dest = tmp_path / "demo"
     result = invoke("new", "demo", "--dest", str(dest), "--yes")
     assert result.exit_code == 1
