@@ -136,8 +136,12 @@ def _in_terminal(args: list[str], cwd: Path, keys: bytes) -> tuple[int, str]:
     while b"repository" not in output.lower() and time.monotonic() < deadline:
         read_for(0.2)
     os.write(fd, keys)
-    read_for(3)
-    finished, status = os.waitpid(pid, os.WNOHANG)
+    finished, status = 0, 0
+    deadline = time.monotonic() + 30  # a loaded machine may take a while to exit
+    while not finished and time.monotonic() < deadline:
+        read_for(0.2)
+        finished, status = os.waitpid(pid, os.WNOHANG)
+    read_for(0.2)
     if not finished:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
