@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from fastapi_db_scaffold.matrix.generate import generate_project
 
+from .installed_tools import tool_or_skip
 from .matrix import COMBINATIONS, output_of, project_env
 
 COMBINATION = next(
@@ -35,10 +33,7 @@ def uv_binary() -> str:
     try:
         from uv import find_uv_bin
     except ImportError:
-        found = shutil.which("uv")
-        if found is None:
-            pytest.skip("uv is not installed (pip install uv)")
-        return found
+        return tool_or_skip("uv", "uv")
     return find_uv_bin()
 
 
