@@ -222,12 +222,16 @@ STDLIB_MODULES = _words(
 # left out.
 DEPENDENCY_MODULES = _words(
     """
-    aiosqlite alembic annotated_doc annotated_types anyio ast_serialize asyncmy asyncpg
-    click dns dotenv email_validator fastapi greenlet h11 httpcore2 httptools httpx2
-    idna iniconfig librt mako markupsafe mypy mypy_extensions mypyc opentelemetry
+    agent_detector aiosqlite alembic annotated_doc annotated_types anyio ast_serialize
+    asyncmy asyncpg certifi charset_normalizer click detect_installer dns dotenv
+    email_validator fastapi fastapi_cli fastapi_cloud_cli fastar google greenlet h11
+    httpcore httpcore2 httptools httpx httpx2 idna iniconfig jinja2 librt mako
+    markdown_it markupsafe mdurl multipart mypy mypy_extensions mypyc opentelemetry
     packaging pathspec pluggy psycopg psycopg_binary py pydantic pydantic_core
-    pydantic_settings pygments pymysql pytest ruff sqlalchemy starlette truststore
-    typing_extensions typing_inspection uvicorn uvloop watchfiles websockets yaml
+    pydantic_extra_types pydantic_settings pygments pymysql pytest python_multipart
+    requests rich rich_toolkit rignore ruff sentry_sdk shellingham sqlalchemy starlette
+    truststore typer typing_extensions typing_inspection urllib3 uvicorn uvloop
+    watchfiles websockets yaml
     """
 )
 

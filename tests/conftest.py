@@ -1,5 +1,6 @@
-"""Shared fixtures, once per worker: the generated project of each combination, and a
-throw-away PostgreSQL primary, its streaming replica and PgBouncer (see pg_cluster).
+"""Shared fixtures, once per worker: the generated project of each combination (with
+the standard models, or bare), and a throw-away PostgreSQL primary, its streaming
+replica and PgBouncer (see pg_cluster).
 """
 
 from __future__ import annotations
@@ -42,6 +43,25 @@ def generated_project(
         if combination not in cache:
             dest = tmp_path_factory.mktemp(combination.id) / combination.project_name
             cache[combination] = generate_project(combination, dest)
+        return cache[combination]
+
+    return generate
+
+
+@pytest.fixture(scope="session")
+def bare_project(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[Combination], Path]:
+    """The project of a combination as `new` makes it, with no models (once per
+    worker): for checks of the skeleton's own files. Do not change it."""
+    cache: dict[Combination, Path] = {}
+
+    def generate(combination: Combination) -> Path:
+        if combination not in cache:
+            dest = tmp_path_factory.mktemp(f"bare-{combination.id}")
+            cache[combination] = generate_project(
+                combination, dest / combination.project_name, models=[]
+            )
         return cache[combination]
 
     return generate

@@ -2,8 +2,9 @@
 
 `serve(project, combination, tmp_path)` migrates a fresh database (PostgreSQL/MariaDB
 through the combination's server, or a SQLite file), starts `uvicorn <pkg>.main:app`
-on a free port with the current interpreter, waits for `/health`, yields a `LiveApp`
-and stops the server afterwards. Tests talk to it over HTTP, as clients would.
+(or another server command, e.g. `fastapi run`) on a free port with the current
+interpreter, waits for `/health`, yields a `LiveApp` and stops the server afterwards.
+Tests talk to it over HTTP, as clients would.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,23 +58,20 @@ def start_server(
     database_url: str,
     ready_path: str = "/health",
     app: str | None = None,
+    command: Sequence[str] | None = None,
     **settings: str,
 ) -> Iterator[LiveApp]:
     """uvicorn serving the project's app (or `app`, a `module:attribute`) against
-    `database_url` (already migrated), once `ready_path` answers 200."""
+    `database_url` (already migrated), once `ready_path` answers 200. `command`, the
+    arguments of `python -m` (e.g. `fastapi run --host 127.0.0.1`), replaces
+    `uvicorn APP`; `--port` follows either."""
     port = free_port()
     env = project_env(DATABASE_URL=database_url, **settings)
     log = project / f"uvicorn-{port}.log"
+    server = list(command) if command else ["uvicorn", app or f"{package}.main:app"]
     with log.open("w") as output:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                app or f"{package}.main:app",
-                "--port",
-                str(port),
-            ],
+            [sys.executable, "-m", *server, "--port", str(port)],
             cwd=project,
             env=env,
             stdout=output,
@@ -97,13 +95,20 @@ def start_server(
 
 @contextlib.contextmanager
 def serve(
-    project: Path, combination: Combination, tmp_path: Path, **settings: str
+    project: Path,
+    combination: Combination,
+    tmp_path: Path,
+    command: Sequence[str] | None = None,
+    **settings: str,
 ) -> Iterator[LiveApp]:
-    """A fresh migrated database and the app serving it."""
+    """A fresh migrated database and the app serving it (`command`: see
+    `start_server`)."""
     with fresh_database(combination, tmp_path) as url:
         migrate = run_in_project(
             project, "alembic", "upgrade", "head", env=project_env(DATABASE_URL=url)
         )
         assert migrate.returncode == 0, output_of(migrate)
-        with start_server(project, combination.project_name, url, **settings) as app:
+        with start_server(
+            project, combination.project_name, url, command=command, **settings
+        ) as app:
             yield app
