@@ -224,9 +224,9 @@ DEPENDENCY_MODULES = _words(
     """
     agent_detector aiosqlite alembic annotated_doc annotated_types anyio ast_serialize
     asyncmy asyncpg certifi charset_normalizer click detect_installer dns dotenv
-    email_validator fastapi fastapi_cli fastapi_cloud_cli fastar google greenlet h11
-    httpcore httpcore2 httptools httpx httpx2 idna iniconfig jinja2 librt mako
-    markdown_it markupsafe mdurl multipart mypy mypy_extensions mypyc opentelemetry
+    email_validator fastapi fastapi_cli fastapi_cloud_cli fastapi_offline fastar google
+    greenlet h11 httpcore httpcore2 httptools httpx httpx2 idna iniconfig jinja2 librt
+    mako markdown_it markupsafe mdurl multipart mypy mypy_extensions mypyc opentelemetry
     packaging pathspec pluggy psycopg psycopg_binary py pydantic pydantic_core
     pydantic_extra_types pydantic_settings pygments pymysql pytest python_multipart
     requests rich rich_toolkit rignore ruff sentry_sdk shellingham sqlalchemy starlette
