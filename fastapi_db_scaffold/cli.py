@@ -290,7 +290,7 @@ def _print_new_project(result: NewProjectResult) -> None:
         f"cd {shlex.quote(str(result.dest))}",
         "python -m venv .venv && . .venv/bin/activate && pip install -e '.[dev]'",
         "alembic upgrade head",
-        f"uvicorn {name}.main:app --reload",
+        "fastapi dev",
         "pytest",
         "fastapi-db add-model Post title:str body:text",
     ]:

@@ -73,7 +73,7 @@ def test_new_with_yes_creates_the_project_with_the_defaults(tmp_path: Path) -> N
         f"cd {dest}",
         "python -m venv .venv && . .venv/bin/activate && pip install -e '.[dev]'",
         "alembic upgrade head",
-        "uvicorn demo.main:app --reload",
+        "fastapi dev",
         "pytest",
         "fastapi-db add-model",
     ]:
