@@ -2,7 +2,8 @@
 
 `RESOURCE_FILES` are the files rendered from the snippets for each model (target path,
 dotted module, and the project modules its imports may come from, in order);
-`REGISTRATIONS` are the lines added at marker comments of files the template owns.
+`REGISTRATIONS` are the lines added at marker comments of files the template owns
+(some only for models that have relations: the routes under their targets).
 Paths and lines are written with `{package}` and the attributes of `ModelNames`.
 `add-model` creates them; the commands that change or remove a model read the same
 lists.
@@ -78,6 +79,7 @@ class Registration:
     marker: str
     lines: tuple[str, ...] = ()
     snippet: str | None = None  # rendered, then inserted as one block
+    when: str | None = None  # a `ModelSpec` property: registered only if it is true
 
     def target(self, package: str, names: ModelNames) -> PurePosixPath:
         return PurePosixPath(_fill(self.path, package, names))
@@ -123,6 +125,21 @@ REGISTRATIONS = (
         "{package}/routers/__init__.py",
         ROUTER_INCLUDE_MARKER,
         lines=("api_router.include_router({router_module}_router)",),
+    ),
+    Registration(
+        "{package}/routers/__init__.py",
+        ROUTER_IMPORT_MARKER,
+        lines=(
+            "from .{router_module} import related_router as "
+            "{router_module}_related_router",
+        ),
+        when="relations",
+    ),
+    Registration(
+        "{package}/routers/__init__.py",
+        ROUTER_INCLUDE_MARKER,
+        lines=("api_router.include_router({router_module}_related_router)",),
+        when="relations",
     ),
     Registration("tests/factories.py", FACTORY_MARKER, snippet="factory.py"),
 )
