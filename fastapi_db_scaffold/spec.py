@@ -5,6 +5,10 @@ fact the snippets need (after Phoenix's `Mix.Phoenix.Schema`): the model's names
 field's code fragments from its entry in the type table, the lists the tests iterate
 over, and the sync/async spelling of the project (`Flavor`). Snippets only read it;
 nothing downstream re-derives a name or re-parses a field.
+
+A model also learns, from the manifest, the relations of the other models to it:
+each becomes a `BackReference` (the one-to-many side, `User.posts` for `Post.author`),
+named by `back_reference_name`, the one place that decides those names.
 """
 
 from __future__ import annotations
