@@ -716,7 +716,7 @@ def test_a_write_failure_at_any_point_puts_every_file_back(user_project: Path) -
         AddModelOptions(project_dir=user_project, model="Post", fields=POST_FIELDS)
     )
     planned = list(changes)
-    assert len(planned) == 11  # 6 new files, 5 edits (User.s back-reference among them)
+    assert len(planned) == 11  # 6 new files, 5 edits (User's back-reference among them)
     assert {change.is_new for change in planned} == {True, False}
     before = tree_digest(user_project)
     for after in range(len(planned)):
