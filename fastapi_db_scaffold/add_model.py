@@ -4,9 +4,10 @@ The arguments are parsed once into fields and worked out once into a `ModelSpec`
 files and registrations come from the declarative lists of `resources`, and the
 model is recorded in the project's manifest (rebuilt from the model files first in a
 project that has none yet). The models it relates to get their back-reference
-(`User.posts`): their model files are merged three ways, keeping the user's edits. Nothing touches the disk before every check passed and
-every file was rendered and formatted in memory; the writes then go through
-`ChangeSet.apply`, which puts every file back as it was if one of them fails.
+(`User.posts`): their model files are merged three ways, keeping the user's edits.
+Nothing touches the disk before every check passed and every file was rendered and
+formatted in memory; the writes then go through `ChangeSet.apply`, which puts every
+file back as it was if one of them fails.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ def test_back_references_and_a_self_relation_pass_on_a_real_database(
 ) -> None:
     server_url = server_url_or_skip(combination)
     project = make_project(tmp_path / "app", MODELS, combination)
-    package = project / "blog"
+    package = project / combination.project_name
     user = (package / "models/user.py").read_text()
     assert 'posts_as_author: Mapped[list["Post"]] = relationship(' in user
     assert 'posts_as_editor: Mapped[list["Post"]]' in user
