@@ -22,7 +22,7 @@ from .edits import insert_above_marker
 from .errors import FieldSpecError, ProjectError
 from .fields import Field, parse_field, parse_fields
 from .formatting import format_python
-from .imports import ModuleIndex, with_imports
+from .imports import ModuleIndex, defines, with_imports
 from .manifest import MANIFEST_FILE, load_manifest, recorded
 from .merge import merge_three_way
 from .migrations import create_table_revision
@@ -220,8 +220,10 @@ def _register(
 ) -> None:
     package, names = project.package, model.names
     for registration in REGISTRATIONS:
-        if registration.when is not None and not getattr(model, registration.when):
-            continue
+        if registration.only_if_defined is not None:
+            snippet, name = registration.only_if_defined
+            if not defines(render_snippet(snippet, model, snippets), name):
+                continue
         path = registration.target(package, names)
         if registration.snippet is not None:
             block = render_snippet(registration.snippet, model, snippets).strip("\n")

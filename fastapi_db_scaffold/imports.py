@@ -31,7 +31,7 @@ from pathlib import Path
 
 from .errors import ProjectError
 
-__all__ = ["STANDARD_IMPORTS", "ModuleIndex", "with_imports"]
+__all__ = ["STANDARD_IMPORTS", "ModuleIndex", "defines", "with_imports"]
 
 _BY_MODULE: dict[str, tuple[str, ...]] = {
     "typing": ("TYPE_CHECKING", "Annotated", "Any", "Literal", "Self"),
@@ -122,6 +122,11 @@ def _defined_names(text: str) -> frozenset[str]:
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             names.add(node.target.id)
     return frozenset(names)
+
+
+def defines(code: str, name: str) -> bool:
+    """Whether the module `code` defines `name` at its top level."""
+    return name in _defined_names(code)
 
 
 def _free_names(code: str, filename: str) -> list[str]:

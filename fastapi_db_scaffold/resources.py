@@ -79,7 +79,9 @@ class Registration:
     marker: str
     lines: tuple[str, ...] = ()
     snippet: str | None = None  # rendered, then inserted as one block
-    when: str | None = None  # a `ModelSpec` property: registered only if it is true
+    only_if_defined: tuple[str, str] | None = None
+    """(snippet, name): registered only when the model's render of that snippet
+    defines `name` (a template version or fork without it gets no dangling line)."""
 
     def target(self, package: str, names: ModelNames) -> PurePosixPath:
         return PurePosixPath(_fill(self.path, package, names))
@@ -133,13 +135,13 @@ REGISTRATIONS = (
             "from .{router_module} import related_router as "
             "{router_module}_related_router",
         ),
-        when="relations",
+        only_if_defined=("router.py", "related_router"),
     ),
     Registration(
         "{package}/routers/__init__.py",
         ROUTER_INCLUDE_MARKER,
         lines=("api_router.include_router({router_module}_related_router)",),
-        when="relations",
+        only_if_defined=("router.py", "related_router"),
     ),
     Registration("tests/factories.py", FACTORY_MARKER, snippet="factory.py"),
 )
