@@ -21,9 +21,12 @@ import pytest
 import sqlalchemy as sa
 
 from fastapi_db_scaffold.add_field import AddFieldOptions, add_field
+from fastapi_db_scaffold.imports import ModuleIndex, with_imports
 from fastapi_db_scaffold.manifest import read_manifest
+from fastapi_db_scaffold.naming import model_names
 from fastapi_db_scaffold.project import find_project
 from fastapi_db_scaffold.regenerate import render_project
+from fastapi_db_scaffold.spec import back_reference_name
 
 from .cli_support import invoke, tree_digest
 from .matrix import COMBINATIONS, Combination, fresh_database, server_url_or_skip
@@ -214,3 +217,46 @@ def test_a_required_self_relation_is_refused(project: Path, args: list[str]) -> 
     assert len(result.stderr.strip().splitlines()) == 1
     assert "a relation of a model to itself must be optional" in result.stderr
     assert tree_digest(project) == before
+
+
+@pytest.mark.parametrize(
+    ("source", "relation", "shares_target", "is_self", "expected"),
+    [
+        ("Post", "author", False, False, "posts"),
+        ("Post", "author", True, False, "posts_as_author"),
+        ("Post", "editor", True, False, "posts_as_editor"),
+        ("BlogPost", "writer", False, False, "blog_posts"),
+        ("Category", "parent", False, True, "children"),
+        ("Employee", "manager", False, True, "employees_as_manager"),
+    ],
+)
+def test_back_reference_names(
+    source: str, relation: str, shares_target: bool, is_self: bool, expected: str
+) -> None:
+    name = back_reference_name(
+        model_names(source), relation, shares_target=shares_target, is_self=is_self
+    )
+    assert name == expected
+
+
+def test_a_name_only_in_a_quoted_annotation_is_imported_for_type_checking() -> None:
+    code = (
+        '"""The user model."""\n\n\n'
+        "class User(Base):\n"
+        '    kind: Mapped[Literal["Post", "Draft"]]\n'
+        '    posts: Mapped[list["Post"]] = relationship()\n'
+        '    me: Mapped["User | None"] = relationship()\n'
+    )
+    index = ModuleIndex(
+        {"app.models.post": frozenset({"Post"}), "app.db": frozenset({"Base"})}
+    )
+    text = with_imports(
+        code,
+        module="app.models.user",
+        index=index,
+        sources=["app.models.*", "app.db"],
+        path="app/models/user.py",
+    )
+    assert "from typing import Literal, TYPE_CHECKING\n" in text  # ruff sorts later
+    assert "\nif TYPE_CHECKING:\n    from .post import Post\n" in text
+    assert "import Draft" not in text and "import User" not in text
