@@ -3,9 +3,11 @@
 The arguments are parsed once into fields and worked out once into a `ModelSpec`; the
 files and registrations come from the declarative lists of `resources`, and the
 model is recorded in the project's manifest (rebuilt from the model files first in a
-project that has none yet). Nothing touches the disk before every check passed and
-every file was rendered and formatted in memory; the writes then go through
-`ChangeSet.apply`, which puts every file back as it was if one of them fails.
+project that has none yet). The models it relates to get their back-reference
+(`User.posts`): their model files are merged three ways, keeping the user's edits.
+Nothing touches the disk before every check passed and every file was rendered and
+formatted in memory; the writes then go through `ChangeSet.apply`, which puts every
+file back as it was if one of them fails.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from pathlib import Path, PurePosixPath
 from .changes import ChangeSet
 from .edits import insert_above_marker
 from .errors import FieldSpecError, ProjectError
-from .fields import parse_fields
+from .fields import Field, parse_field, parse_fields
 from .formatting import format_python
-from .imports import ModuleIndex, with_imports
-from .manifest import MANIFEST_FILE, recorded
+from .imports import ModuleIndex, defines, with_imports
+from .manifest import MANIFEST_FILE, load_manifest, recorded
+from .merge import merge_three_way
 from .migrations import create_table_revision
-from .naming import check_enum_alias, check_model_name
+from .naming import check_enum_alias, check_model_name, model_names
 from .project import Project, find_project
 from .render import render_snippet
 from .resources import REGISTRATIONS, RESOURCE_FILES, ResourceFile
@@ -54,7 +57,8 @@ def plan_model(options: AddModelOptions, now: datetime | None = None) -> ChangeS
     changes = ChangeSet(project.root)
     snippets = snippets_dir(local_tree(project.template))
     _register(changes, project, model, snippets)
-    _plan_files(changes, project, model, snippets)
+    index = _plan_files(changes, project, model, snippets)
+    _plan_back_references(changes, project, model, fields, snippets, index)
     if options.migration:
         changes.create(*create_table_revision(project, model, now or datetime.now(UTC)))
     changes.put(MANIFEST_FILE, recorded(project, options.model, fields))
@@ -111,7 +115,7 @@ def _check_fixtures(files: list[ResourceFile], index: ModuleIndex) -> None:
 
 def _plan_files(
     changes: ChangeSet, project: Project, model: ModelSpec, snippets: Path
-) -> None:
+) -> ModuleIndex:
     """Render every resource file, then give each the imports its code uses (from
     the project as it will be: registrations already planned, the new files)."""
     package, names = project.package, model.names
@@ -136,6 +140,79 @@ def _plan_files(
                 path=path.as_posix(),
             ),
         )
+    return index
+
+
+def _plan_back_references(
+    changes: ChangeSet,
+    project: Project,
+    model: ModelSpec,
+    fields: list[Field],
+    snippets: Path,
+    index: ModuleIndex,
+) -> None:
+    """Give each model the new one relates to its back-reference (`User.posts`).
+
+    The target's model file is rendered with the relating models it had and with
+    the new one, and the difference merged three ways into the file as it is, so
+    the user's edits stay; a conflict refuses the command."""
+    manifest = load_manifest(project)
+    new = model.names.class_name
+    before = [
+        (entry.name, [parse_field(spec) for spec in entry.fields])
+        for entry in manifest.models
+        if entry.name != new
+    ]
+    after = [*before, (new, fields)]
+    file = RESOURCE_FILES[0]  # the model module
+    for name in dict.fromkeys(f.target for f in fields if f.target):
+        entry = manifest.get(name) if name != new else None
+        if entry is None:
+            continue  # itself, or a model written by hand: no back-reference
+        names = model_names(name)
+        target_fields = [parse_field(spec) for spec in entry.fields]
+        path = Path(file.target(project.package, names))
+        if not (project.root / path).is_file():
+            continue
+        renders = []
+        for relating in (before, after):
+            spec = ModelSpec.build(project, names, target_fields, relating)
+            code = with_imports(
+                render_snippet(file.snippet, spec, snippets),
+                module=file.module(project.package, names),
+                index=index,
+                sources=file.sources(project.package, names),
+                path=path.as_posix(),
+            )
+            renders.append((spec, format_python(code, path, project.root)))
+        _check_back_reference_names(renders[1][0], target_fields)
+        labels = ("your version", f"{name} before", f"{name} with {new}")
+        merged = merge_three_way(
+            changes.read(path), renders[0][1], renders[1][1], labels=labels
+        )
+        if merged.conflicts:
+            raise ProjectError(
+                f"adding {name}'s back-reference to {new} would conflict with your "
+                f"edits of {path.as_posix()} (both changed the same lines); nothing "
+                "was written: move your edit away from the generated code"
+            )
+        changes.edit(path, _replaced_by(merged.text))
+
+
+def _replaced_by(text: str) -> Callable[[str], str]:
+    return lambda _old: text
+
+
+def _check_back_reference_names(target: ModelSpec, fields: list[Field]) -> None:
+    taken = {name for f in fields for name in (f.name, f.column_name)}
+    for reference in target.back_references:
+        if reference.attribute in taken:
+            raise FieldSpecError(
+                f"{target.names.class_name}.{reference.attribute}, the back-reference "
+                f"of {reference.source.class_name}.{reference.relation}, would clash "
+                f"with the field {reference.attribute} of {target.names.class_name}; "
+                "rename one of them"
+            )
 
 
 def _register(
@@ -143,6 +220,10 @@ def _register(
 ) -> None:
     package, names = project.package, model.names
     for registration in REGISTRATIONS:
+        if registration.only_if_defined is not None:
+            snippet, name = registration.only_if_defined
+            if not defines(render_snippet(snippet, model, snippets), name):
+                continue
         path = registration.target(package, names)
         if registration.snippet is not None:
             block = render_snippet(registration.snippet, model, snippets).strip("\n")

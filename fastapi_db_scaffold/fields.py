@@ -485,20 +485,20 @@ def parse_fields(
     """Parse every FIELD argument and check them together.
 
     Names and columns must be unique across the fields (`author:User` takes both
-    `author` and `author_id`), relation targets must be models of the project (other
-    than `model`, the one the fields belong to), and the string fields together must
-    fit a MySQL row. Zero fields is fine: the model then has only id, created_at and
-    updated_at.
+    `author` and `author_id`), relation targets must be models of the project or
+    `model`, the one the fields belong to (a relation to itself must be optional),
+    and the string fields together must fit a MySQL row. Zero fields is fine: the
+    model then has only id, created_at and updated_at.
     """
     known = set(known_models)
     fields = [parse_field(spec) for spec in specs]
     taken: dict[str, Field] = {}
     for field in fields:
-        if model is not None and field.target == model:
+        if model is not None and field.target == model and not field.optional:
             raise _error(
                 field.spec,
-                "a model cannot refer to itself yet; use a plain "
-                f"{field.name}_id:int column, or a second model",
+                "a relation of a model to itself must be optional (the first row "
+                f"has nothing to point to): {field.spec}:optional",
             )
         for name in dict.fromkeys((field.name, field.column_name)):
             other = taken.get(name)
@@ -507,7 +507,7 @@ def parse_fields(
                     field.spec, f"the name {name!r} is already taken by {other.spec!r}"
                 )
             taken[name] = field
-        if field.target is not None and field.target not in known:
+        if field.target not in (None, model) and field.target not in known:
             listed = ", ".join(sorted(known)) or "none"
             raise _error(
                 field.spec,

@@ -10,6 +10,10 @@ each from the first place that defines it:
 2. `STANDARD_IMPORTS`, the vocabulary of the snippets from the standard library,
    FastAPI, Pydantic, SQLAlchemy and the test tools.
 
+A name used only inside a quoted annotation (`Mapped[list["Post"]]`, where
+importing Post at run time would be circular) is imported the same way under
+`if TYPE_CHECKING:`.
+
 A name found nowhere is a bug in a snippet (or a project older than its snippets):
 a ProjectError says which. Ruff sorts the lines afterwards.
 """
@@ -27,10 +31,10 @@ from pathlib import Path
 
 from .errors import ProjectError
 
-__all__ = ["STANDARD_IMPORTS", "ModuleIndex", "with_imports"]
+__all__ = ["STANDARD_IMPORTS", "ModuleIndex", "defines", "with_imports"]
 
 _BY_MODULE: dict[str, tuple[str, ...]] = {
-    "typing": ("Annotated", "Any", "Literal", "Self"),
+    "typing": ("TYPE_CHECKING", "Annotated", "Any", "Literal", "Self"),
     "collections.abc": ("AsyncIterator", "Iterator", "Sequence"),
     "datetime": ("date", "datetime", "time"),
     "decimal": ("Decimal",),
@@ -120,6 +124,11 @@ def _defined_names(text: str) -> frozenset[str]:
     return frozenset(names)
 
 
+def defines(code: str, name: str) -> bool:
+    """Whether the module `code` defines `name` at its top level."""
+    return name in _defined_names(code)
+
+
 def _free_names(code: str, filename: str) -> list[str]:
     """Names the module uses but neither defines nor gets from builtins, in order."""
     table = symtable.symtable(code, filename, "exec")
@@ -178,7 +187,21 @@ def with_imports(
     patterns = tuple(sources)
     by_module: dict[str, set[str]] = defaultdict(set)
     plain: set[str] = set()
-    for name in _free_names(code, path):
+    free = _free_names(code, path)
+    type_only: dict[str, set[str]] = defaultdict(set)
+    for name in _quoted_annotation_names(code):
+        if name in free or name in _defined_names(code):
+            continue
+        found = index.find(name, patterns)
+        if found is None:
+            raise ProjectError(
+                f"the generated {path} names {name!r} in an annotation, which the "
+                "project does not define"
+            )
+        type_only[_relative(found, module)].add(name)
+    if type_only:
+        free.append("TYPE_CHECKING")
+    for name in free:
         found = index.find(name, patterns)
         if found is not None:
             by_module[_relative(found, module)].add(name)
@@ -199,7 +222,40 @@ def with_imports(
         f"from {source} import {', '.join(sorted(names))}"
         for source, names in sorted(by_module.items())
     ]
+    if type_only:
+        lines += ["", "if TYPE_CHECKING:"]
+        lines += [
+            f"    from {source} import {', '.join(sorted(names))}"
+            for source, names in sorted(type_only.items())
+        ]
     return _insert_after_docstring(code, lines)
+
+
+def _quoted_annotation_names(code: str) -> list[str]:
+    """The names inside string annotations of the module, in order (the values of
+    a `Literal[...]` are no names)."""
+    names: dict[str, None] = {}
+    pending: list[ast.AST] = [
+        node.annotation
+        for node in ast.walk(ast.parse(code))
+        if isinstance(node, ast.AnnAssign)
+    ]
+    while pending:
+        part = pending.pop(0)
+        if isinstance(part, ast.Subscript) and ast.unparse(part.value) == "Literal":
+            continue
+        if isinstance(part, ast.Constant) and isinstance(part.value, str):
+            try:
+                quoted = ast.parse(part.value, mode="eval")
+            except SyntaxError:
+                continue
+            names.update(
+                (inner.id, None)
+                for inner in ast.walk(quoted)
+                if isinstance(inner, ast.Name)
+            )
+        pending.extend(ast.iter_child_nodes(part))
+    return list(names)
 
 
 def _insert_after_docstring(code: str, lines: list[str]) -> str:

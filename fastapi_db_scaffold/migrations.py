@@ -236,7 +236,7 @@ def model_table(
         arguments: list[sa.ForeignKey] = []
         if spec.target is not None:
             target = spec.target.table
-            if target not in metadata.tables:
+            if target not in metadata.tables and target != table_name:
                 sa.Table(
                     target, metadata, sa.Column("id", sa.Integer, primary_key=True)
                 )

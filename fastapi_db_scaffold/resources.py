@@ -2,7 +2,8 @@
 
 `RESOURCE_FILES` are the files rendered from the snippets for each model (target path,
 dotted module, and the project modules its imports may come from, in order);
-`REGISTRATIONS` are the lines added at marker comments of files the template owns.
+`REGISTRATIONS` are the lines added at marker comments of files the template owns
+(some only for models that have relations: the routes under their targets).
 Paths and lines are written with `{package}` and the attributes of `ModelNames`.
 `add-model` creates them; the commands that change or remove a model read the same
 lists.
@@ -78,6 +79,9 @@ class Registration:
     marker: str
     lines: tuple[str, ...] = ()
     snippet: str | None = None  # rendered, then inserted as one block
+    only_if_defined: tuple[str, str] | None = None
+    """(snippet, name): registered only when the model's render of that snippet
+    defines `name` (a template version or fork without it gets no dangling line)."""
 
     def target(self, package: str, names: ModelNames) -> PurePosixPath:
         return PurePosixPath(_fill(self.path, package, names))
@@ -123,6 +127,21 @@ REGISTRATIONS = (
         "{package}/routers/__init__.py",
         ROUTER_INCLUDE_MARKER,
         lines=("api_router.include_router({router_module}_router)",),
+    ),
+    Registration(
+        "{package}/routers/__init__.py",
+        ROUTER_IMPORT_MARKER,
+        lines=(
+            "from .{router_module} import related_router as "
+            "{router_module}_related_router",
+        ),
+        only_if_defined=("router.py", "related_router"),
+    ),
+    Registration(
+        "{package}/routers/__init__.py",
+        ROUTER_INCLUDE_MARKER,
+        lines=("api_router.include_router({router_module}_related_router)",),
+        only_if_defined=("router.py", "related_router"),
     ),
     Registration("tests/factories.py", FACTORY_MARKER, snippet="factory.py"),
 )

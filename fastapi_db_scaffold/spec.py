@@ -5,19 +5,32 @@ fact the snippets need (after Phoenix's `Mix.Phoenix.Schema`): the model's names
 field's code fragments from its entry in the type table, the lists the tests iterate
 over, and the sync/async spelling of the project (`Flavor`). Snippets only read it;
 nothing downstream re-derives a name or re-parses a field.
+
+A model also learns, from the manifest, the relations of the other models to it:
+each becomes a `BackReference` (the one-to-many side, `User.posts` for `Post.author`),
+named by `back_reference_name`, the one place that decides those names.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from .fields import Field
+from .fields import Field, parse_field
+from .manifest import load_manifest
 from .naming import ModelNames, model_names
 from .project import Project
 
-__all__ = ["FieldSpec", "Flavor", "ModelSpec", "RelatedModel"]
+__all__ = [
+    "BackReference",
+    "FieldSpec",
+    "Flavor",
+    "ModelSpec",
+    "RelatedModel",
+    "back_reference_name",
+]
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,50 @@ class RelatedModel:
 
     names: ModelNames
     table: str
+    generated: bool = True  # in the manifest: its model file has the back-reference
+
+
+def back_reference_name(
+    source: ModelNames, relation: str, *, shares_target: bool, is_self: bool
+) -> str:
+    """The one-to-many side of the relation `relation` of model `source`, as an
+    attribute of its target: `posts` for `Post.author`; `posts_as_author` and
+    `posts_as_editor` when Post has two relations to the target; `children` for a
+    relation of a model to itself named `parent` (else `categories_as_<relation>`).
+    The URL segment is the same with dashes: `/users/{user_id}/posts-as-author`."""
+    if is_self and relation == "parent":
+        return "children"
+    if is_self or shares_target:
+        return f"{source.plural_snake}_as_{relation}"
+    return source.plural_snake
+
+
+@dataclass(frozen=True)
+class BackReference:
+    """A many-to-one relation to the model, seen from the model: `User.posts` for
+    `Post.author` (a list, never lazy-loaded; the database applies ON DELETE)."""
+
+    source: ModelNames  # the model with the foreign key: Post
+    relation: str  # its relation attribute: author
+    column: str  # its foreign key column: author_id
+    shares_target: bool  # the source has another relation to the model
+    is_self: bool  # the source is the model itself
+
+    @property
+    def attribute(self) -> str:
+        return back_reference_name(
+            self.source,
+            self.relation,
+            shares_target=self.shares_target,
+            is_self=self.is_self,
+        )
+
+    @property
+    def relationship_arguments(self) -> list[str]:
+        arguments = [f'back_populates="{self.relation}"']
+        if self.shares_target:
+            arguments.append(f'foreign_keys="{self.source.class_name}.{self.column}"')
+        return [*arguments, 'lazy="raise"', 'passive_deletes="all"']
 
 
 @dataclass(frozen=True)
@@ -70,6 +127,7 @@ class FieldSpec:
     owner: ModelNames
     target: RelatedModel | None = None
     shares_target: bool = False  # another relation of the model has the same target
+    is_self: bool = False  # a relation of the model to itself
 
     # ---- facts -------------------------------------------------------------------
     @property
@@ -190,7 +248,51 @@ class FieldSpec:
         arguments = ['lazy="raise"']
         if self.shares_target:
             arguments.insert(0, f"foreign_keys=[{self.column}]")
+        if self.target is not None and self.target.generated:
+            arguments.insert(0, f'back_populates="{self.back_reference}"')
+        if self.is_self:
+            arguments.insert(-1, f'remote_side="{self.owner.class_name}.id"')
         return arguments
+
+    @property
+    def relationship_annotation(self) -> str:
+        """The type in `Mapped[...]` of the relation (quoted for the model itself,
+        which its own class body cannot name yet)."""
+        assert self.target is not None
+        annotation = self._nullable(self.target.names.class_name)
+        return f'"{annotation}"' if self.is_self else annotation
+
+    @property
+    def back_reference(self) -> str:
+        """The one-to-many side on the target: `posts` (see `back_reference_name`)."""
+        return back_reference_name(
+            self.owner,
+            self.name,
+            shares_target=self.shares_target,
+            is_self=self.is_self,
+        )
+
+    @property
+    def back_reference_path(self) -> str:
+        """`/users/{user_id}/posts`: the target's rows of the model, in the router."""
+        assert self.target is not None
+        target = self.target.names
+        segment = self.back_reference.replace("_", "-")
+        return f"{target.url_prefix}/{{{target.id_param}}}/{segment}"
+
+    @property
+    def back_reference_handler(self) -> str:
+        assert self.target is not None
+        return f"read_{self.target.names.snake}_{self.back_reference}"
+
+    @property
+    def embedded_schema(self) -> str:
+        """The schema of the related object in `<Model>Public`: the target's public
+        schema, or the model's summary (no related objects) for a self relation."""
+        assert self.target is not None
+        if self.is_self:
+            return f"{self.owner.class_name}Summary"
+        return self.target.names.public
 
     # ---- schemas -----------------------------------------------------------------
     @property
@@ -234,29 +336,58 @@ class ModelSpec:
     project: Project
     names: ModelNames
     fields: tuple[FieldSpec, ...]
+    back_references: tuple[BackReference, ...] = ()
+    """The relations of models (this one included) to this model, one-to-many."""
 
     @classmethod
     def build(
-        cls, project: Project, names: ModelNames, fields: list[Field]
+        cls,
+        project: Project,
+        names: ModelNames,
+        fields: list[Field],
+        relating: Iterable[tuple[str, Sequence[Field]]] | None = None,
     ) -> ModelSpec:
         """The spec of the model `names` with `fields`; relation targets are project
-        models (already checked to exist)."""
+        models (already checked to exist) or the model itself.
+
+        `relating` are the other models with their fields, for the back-references;
+        by default the models of the project's manifest.
+        """
+        manifest = load_manifest(project)
         targets = Counter(field.target for field in fields if field.target)
         specs = []
         for field in fields:
             target = None
-            if field.target is not None:
+            is_self = field.target == names.class_name
+            if is_self:
+                target = RelatedModel(names, names.table)
+            elif field.target is not None:
                 existing = project.models[field.target]
-                target = RelatedModel(model_names(field.target), existing.table)
+                target = RelatedModel(
+                    model_names(field.target),
+                    existing.table,
+                    generated=manifest.get(field.target) is not None,
+                )
             specs.append(
                 FieldSpec(
                     field,
                     names,
                     target,
                     shares_target=targets[field.target or ""] > 1,
+                    is_self=is_self,
                 )
             )
-        return cls(project, names, tuple(specs))
+        if relating is None:
+            relating = [
+                (entry.name, [parse_field(spec) for spec in entry.fields])
+                for entry in manifest.models
+            ]
+        others = [(n, f) for n, f in relating if n != names.class_name]
+        references = [
+            *_back_references(names, others),
+            *_back_references(names, [(names.class_name, fields)]),
+        ]
+        return cls(project, names, tuple(specs), tuple(references))
 
     @cached_property
     def flavor(self) -> Flavor:
@@ -265,6 +396,10 @@ class ModelSpec:
     @property
     def relations(self) -> list[FieldSpec]:
         return [f for f in self.fields if f.is_relation]
+
+    @property
+    def self_relations(self) -> list[FieldSpec]:
+        return [f for f in self.fields if f.is_self]
 
     @property
     def scalars(self) -> list[FieldSpec]:
@@ -316,3 +451,25 @@ class ModelSpec:
     def invalid_values(self) -> list[tuple[str, str]]:
         """(column, Python literal) of every value the API must refuse."""
         return [(f.column, value) for f in self.fields for value in f.invalid_values]
+
+
+def _back_references(
+    target: ModelNames, relating: Iterable[tuple[str, Sequence[Field]]]
+) -> list[BackReference]:
+    """The back-references on `target` of the relations of `relating` to it."""
+    references: list[BackReference] = []
+    for name, fields in relating:
+        to_target = [
+            f for f in fields if f.is_relation and f.target == target.class_name
+        ]
+        for field in to_target:
+            references.append(
+                BackReference(
+                    model_names(name),
+                    field.name,
+                    field.column_name,
+                    shares_target=len(to_target) > 1,
+                    is_self=name == target.class_name,
+                )
+            )
+    return references

@@ -216,11 +216,14 @@ def test_a_second_model_with_a_relation_goes_on_top_of_the_first(
     }
     assert edited == {
         "demo/models/__init__.py",
+        "demo/models/user.py",  # the back-reference User.posts
         "demo/routers/__init__.py",
         "tests/factories.py",
         ".fastapi-db.yml",
     }
     assert removed == set()
+    user_model = (with_post.root / "demo" / "models" / "user.py").read_text()
+    assert 'posts: Mapped[list["Post"]] = relationship(' in user_model
     user_id, _ = revision_of(user_revision)
     post_id, post_parent = revision_of(post_revision)
     assert post_parent == user_id
@@ -253,12 +256,16 @@ def test_models_and_routers_are_registered_once_above_their_markers(
     above(routers, "from .posts import router as posts_router", ROUTER_IMPORT_MARKER)
     above(routers, "api_router.include_router(users_router)", ROUTER_INCLUDE_MARKER)
     above(routers, "api_router.include_router(posts_router)", ROUTER_INCLUDE_MARKER)
-    # Included in the order they were added, after the template's own router.
+    related = "from .posts import related_router as posts_related_router"
+    above(routers, related, ROUTER_IMPORT_MARKER)
+    # Included in the order they were added, after the template's own router; the
+    # routes under the users (`/users/{user_id}/posts`) only for the relating model.
     includes = [line for line in routers if line.startswith("api_router.include")]
     assert includes == [
         "api_router.include_router(health_router)",
         "api_router.include_router(users_router)",
         "api_router.include_router(posts_router)",
+        "api_router.include_router(posts_related_router)",
     ]
     ast.parse("\n".join(models))
     ast.parse("\n".join(routers))
@@ -396,6 +403,7 @@ def test_dry_run_shows_the_diff_and_writes_nothing(
     for edited in [
         "demo/models/__init__.py",
         "demo/routers/__init__.py",
+        "demo/models/user.py",
         "tests/factories.py",
     ]:
         assert f"--- a/{edited}\n+++ b/{edited}\n" in out, edited
@@ -411,7 +419,7 @@ def test_dry_run_shows_the_diff_and_writes_nothing(
     for line in model.splitlines():
         assert f"\n+{line}\n" in out, line
     assert out.splitlines()[-1] == (
-        "Would change 10 files; nothing was written (--dry-run)."
+        "Would change 11 files; nothing was written (--dry-run)."
     )
     assert result.stderr == ""
 
@@ -708,7 +716,7 @@ def test_a_write_failure_at_any_point_puts_every_file_back(user_project: Path) -
         AddModelOptions(project_dir=user_project, model="Post", fields=POST_FIELDS)
     )
     planned = list(changes)
-    assert len(planned) == 10
+    assert len(planned) == 11  # 6 new files, 5 edits (User's back-reference among them)
     assert {change.is_new for change in planned} == {True, False}
     before = tree_digest(user_project)
     for after in range(len(planned)):

@@ -7,8 +7,10 @@ indexed columns, and reserved SQL words as model names (User, Order).
 
 Then every project goes through the commands that change models afterwards:
 `DRAFT_MODEL` is added, `ADDED_FIELDS` are added to two models (a required field with
-a default, a unique optional one, a timezone-aware default, an optional relation),
-and the draft model is removed again, so its revisions drop the table too.
+a default, a unique optional one, a timezone-aware default, an optional relation, a
+relation of Category to itself), and the draft model is removed again, so its
+revisions drop the table too. Every many-to-one relation also gives its target a
+back-reference (`User.posts`, `Category.children`, ...) and a route under it.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ ADDED_FIELDS: list[tuple[str, list[str]]] = [
             "description:text:optional",
             "rank:int:default=1",
             "code:str(20):unique:optional",
+            "parent:Category:optional:set-null",
         ],
     ),
     (
