@@ -233,7 +233,7 @@ def with_imports(
 
 def _quoted_annotation_names(code: str) -> list[str]:
     """The names inside string annotations of the module, in order (the values of
-    a `Literal[...]` are no names)."""
+    a `Literal[...]`, and the metadata of an `Annotated[...]`, are no names)."""
     names: dict[str, None] = {}
     pending: list[ast.AST] = [
         node.annotation
@@ -243,6 +243,16 @@ def _quoted_annotation_names(code: str) -> list[str]:
     while pending:
         part = pending.pop(0)
         if isinstance(part, ast.Subscript) and ast.unparse(part.value) == "Literal":
+            continue
+        if isinstance(part, ast.Call):  # `Field(...)` and other values
+            continue
+        if (
+            isinstance(part, ast.Subscript)
+            and ast.unparse(part.value) == "Annotated"
+            and isinstance(part.slice, ast.Tuple)
+            and part.slice.elts
+        ):
+            pending.append(part.slice.elts[0])
             continue
         if isinstance(part, ast.Constant) and isinstance(part.value, str):
             try:

@@ -260,3 +260,23 @@ def test_a_name_only_in_a_quoted_annotation_is_imported_for_type_checking() -> N
     assert "from typing import Literal, TYPE_CHECKING\n" in text  # ruff sorts later
     assert "\nif TYPE_CHECKING:\n    from .post import Post\n" in text
     assert "import Draft" not in text and "import User" not in text
+
+
+def test_strings_in_annotated_metadata_are_no_names() -> None:
+    """`Field(json_schema_extra={"x-maxDigits": 8})` holds strings, not types."""
+    code = (
+        '"""The post schemas."""\n\n\n'
+        "class PostCreate(BaseModel):\n"
+        "    price: Annotated[Decimal, Field("
+        'description="At most 8 digits", json_schema_extra={"x-maxDigits": 8})]\n'
+        '    owner: Annotated["User", "metadata-x"]\n'
+    )
+    index = ModuleIndex({"app.models.user": frozenset({"User"})})
+    text = with_imports(
+        code,
+        module="app.schemas.post",
+        index=index,
+        sources=["app.models.*"],
+        path="app/schemas/post.py",
+    )
+    assert "\nif TYPE_CHECKING:\n    from ..models.user import User\n" in text
