@@ -22,12 +22,13 @@ from .fields import parse_fields
 from .formatting import format_python
 from .imports import ModuleIndex, with_imports
 from .manifest import MANIFEST_FILE, recorded
+from .many_to_many import ManyToManySpec, check_association_tables
 from .migrations import create_table_revision
 from .naming import check_enum_alias, check_model_name
 from .project import Project, find_project
 from .render import render_snippet
 from .resources import REGISTRATIONS, RESOURCE_FILES, ResourceFile
-from .spec import ModelSpec
+from .spec import FieldSpec, ModelSpec
 from .template_source import local_tree, snippets_dir
 
 __all__ = ["AddModelOptions", "add_model", "plan_model"]
@@ -49,6 +50,9 @@ def plan_model(options: AddModelOptions, now: datetime | None = None) -> ChangeS
     names = check_model_name(options.model, known_models=known)
     fields = parse_fields(options.fields, known_models=known, model=options.model)
     model = ModelSpec.build(project, names, fields)
+    check_association_tables(
+        names, model.many, [m.table for m in project.models.values()]
+    )
     for field in model.enums:
         check_enum_alias(field.enum_alias, names, field.field.spec)
     changes = ChangeSet(project.root)
@@ -78,7 +82,8 @@ def _check_targets(model: ModelSpec, index: ModuleIndex) -> None:
     """A relation embeds its target's public schema and makes rows with its factory:
     the target must have them (models added by fastapi-db do)."""
     package = model.project.package
-    for field in model.relations:
+    related: list[FieldSpec | ManyToManySpec] = [*model.relations, *model.many]
+    for field in related:
         assert field.target is not None
         target = field.target.names
         needs = [

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .fields import Field
+from .many_to_many import ManyToManySpec
 from .naming import ModelNames, model_names
 from .project import Project
 
@@ -233,7 +234,8 @@ class ModelSpec:
 
     project: Project
     names: ModelNames
-    fields: tuple[FieldSpec, ...]
+    fields: tuple[FieldSpec, ...]  # the fields with a column in the model's table
+    many: tuple[ManyToManySpec, ...] = ()  # many-to-many relations, in given order
 
     @classmethod
     def build(
@@ -241,9 +243,16 @@ class ModelSpec:
     ) -> ModelSpec:
         """The spec of the model `names` with `fields`; relation targets are project
         models (already checked to exist)."""
-        targets = Counter(field.target for field in fields if field.target)
+        targets = Counter(field.target for field in fields if field.is_relation)
         specs = []
+        many = []
         for field in fields:
+            if field.is_many:
+                assert field.target is not None
+                existing = project.models[field.target]
+                related = RelatedModel(model_names(field.target), existing.table)
+                many.append(ManyToManySpec(field, names, related))
+                continue
             target = None
             if field.target is not None:
                 existing = project.models[field.target]
@@ -256,7 +265,7 @@ class ModelSpec:
                     shares_target=targets[field.target or ""] > 1,
                 )
             )
-        return cls(project, names, tuple(specs))
+        return cls(project, names, tuple(specs), tuple(many))
 
     @cached_property
     def flavor(self) -> Flavor:
@@ -315,4 +324,17 @@ class ModelSpec:
     @property
     def invalid_values(self) -> list[tuple[str, str]]:
         """(column, Python literal) of every value the API must refuse."""
-        return [(f.column, value) for f in self.fields for value in f.invalid_values]
+        return [
+            *((f.column, value) for f in self.fields for value in f.invalid_values),
+            *((m.ids, value) for m in self.many for value in m.invalid_values),
+        ]
+
+    @property
+    def many_ids_set(self) -> str:
+        """The ids keys of the many-to-many relations as a Python set: `{"tag_ids"}`."""
+        return "{" + ", ".join(f'"{m.ids}"' for m in self.many) + "}"
+
+    @property
+    def not_null_inputs(self) -> list[str]:
+        """Keys of an update body that may be left out but not sent as null."""
+        return [f.column for f in self.not_null] + [m.ids for m in self.many]
