@@ -23,7 +23,7 @@ from .errors import FieldSpecError, ProjectError
 from .fields import Field, field_spec, parse_fields
 from .formatting import format_python
 from .manifest import ModelEntry, load_manifest
-from .many_to_many import check_association_tables
+from .many_to_many import check_association_tables, declared_tables
 from .migrations import add_columns_revision
 from .naming import check_enum_alias, model_names
 from .project import MANIFEST_FILE, find_project
@@ -63,9 +63,9 @@ def plan_fields(options: AddFieldOptions, now: datetime | None = None) -> Change
     added_names = {field.name for field in added}
     new_specs = [spec for spec in model.fields if spec.name in added_names]
     new_many = [spec for spec in model.many if spec.name in added_names]
-    check_association_tables(
-        names, new_many, [m.table for m in project.models.values()]
-    )
+    tables = [m.table for m in project.models.values()]
+    declared = declared_tables(project.package_dir / "models")
+    check_association_tables(names, new_many, [*tables, *declared])
     for spec in new_specs:
         if spec.is_enum:
             check_enum_alias(spec.enum_alias, names, spec.field.spec)

@@ -22,7 +22,12 @@ from .fields import parse_fields
 from .formatting import format_python
 from .imports import ModuleIndex, with_imports
 from .manifest import MANIFEST_FILE, recorded
-from .many_to_many import ManyToManySpec, check_association_tables
+from .many_to_many import (
+    ManyToManySpec,
+    check_association_tables,
+    check_model_table,
+    declared_tables,
+)
 from .migrations import create_table_revision
 from .naming import check_enum_alias, check_model_name
 from .project import Project, find_project
@@ -50,8 +55,10 @@ def plan_model(options: AddModelOptions, now: datetime | None = None) -> ChangeS
     names = check_model_name(options.model, known_models=known)
     fields = parse_fields(options.fields, known_models=known, model=options.model)
     model = ModelSpec.build(project, names, fields)
+    declared = declared_tables(project.package_dir / "models")
+    check_model_table(names, declared)
     check_association_tables(
-        names, model.many, [m.table for m in project.models.values()]
+        names, model.many, [*(m.table for m in project.models.values()), *declared]
     )
     for field in model.enums:
         check_enum_alias(field.enum_alias, names, field.field.spec)

@@ -504,7 +504,7 @@ def parse_field(spec: str) -> Field:
     _check_field_name(spec, name)
     type_text, modifier_text = _split_type(spec, rest)
     facts = _parse_type(spec, type_text)
-    if facts.kind == RELATION and name.endswith(("_id", "_ids")):
+    if facts.kind == RELATION and name.endswith("_id"):
         raise _error(
             spec,
             "name the relation after the object, not its column: "
@@ -521,6 +521,13 @@ def parse_field(spec: str) -> Field:
     _check_modifiers(spec, facts, flags)
     if "many" in flags and default_text is not None:
         raise _error(spec, "a many-to-many relation cannot have a default")
+    if "many" in flags and name.endswith("_ids"):
+        objects = pluralize(name.removesuffix("_ids"))
+        raise _error(
+            spec,
+            "name the relation after the objects, not their ids: "
+            f"{objects}:{facts.target}:many makes the ids {name}",
+        )
     default = None
     if default_text is not None:
         default = _parse_default(spec, facts, default_text)

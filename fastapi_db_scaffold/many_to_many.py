@@ -15,18 +15,27 @@ endpoint filters with `tag_id`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import FieldSpecError
+from .errors import FieldSpecError, InvalidNameError
 from .fields import MAX_NAME_LENGTH, Field, many_names
 from .naming import ModelNames
 
 if TYPE_CHECKING:
     from .spec import RelatedModel
 
-__all__ = ["ManyToManySpec", "check_association_tables"]
+__all__ = [
+    "ManyToManySpec",
+    "check_association_tables",
+    "check_model_table",
+    "declared_tables",
+]
+
+_TABLE_CALL = re.compile(r"""\bTable\(\s*["'](\w+)["']""")
 
 # JSON values of `tag_ids` the API must refuse, as Python literals.
 _INVALID_IDS = ('"not a list"', "[0]", "[2**31]", '["one"]', "[None]")
@@ -108,3 +117,24 @@ def check_association_tables(
                 "another name"
             )
         taken.add(spec.table)
+
+
+def declared_tables(models_dir: Path) -> set[str]:
+    """The tables the project's model modules declare with `Table("name", ...)`:
+    association tables, generated or written by hand."""
+    tables: set[str] = set()
+    for path in sorted(models_dir.glob("*.py")):
+        try:
+            tables.update(_TABLE_CALL.findall(path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError):
+            continue
+    return tables
+
+
+def check_model_table(names: ModelNames, tables: Iterable[str]) -> None:
+    """Refuse a new model whose table an association table already has."""
+    if names.table in set(tables):
+        raise InvalidNameError(
+            f"model {names.class_name}: its table {names.table!r} is already an "
+            "association table of a many-to-many relation; pick another name"
+        )
