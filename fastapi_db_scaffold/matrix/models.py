@@ -2,13 +2,15 @@
 
 Together the models use every field type of `field_types.FIELD_TYPES` (the tests check
 that a new type cannot be forgotten here), relations with each ON DELETE behaviour
-(none, i.e. restrict; cascade; set-null), optional fields, defaults, unique and
-indexed columns, and reserved SQL words as model names (User, Order).
+(none, i.e. restrict; cascade; set-null), a many-to-many (`Post.tags`), optional
+fields, defaults, unique and indexed columns, and reserved SQL words as model names
+(User, Order).
 
 Then every project goes through the commands that change models afterwards:
 `DRAFT_MODEL` is added, `ADDED_FIELDS` are added to two models (a required field with
-a default, a unique optional one, a timezone-aware default, an optional relation),
-and the draft model is removed again, so its revisions drop the table too.
+a default, a unique optional one, a timezone-aware default, an optional relation, a
+many-to-many), and the draft model (with a many-to-many of its own) is removed again,
+so its revisions drop its table and association table too.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ __all__ = ["ADDED_FIELDS", "DRAFT_MODEL", "MODELS"]
 MODELS: list[tuple[str, list[str]]] = [
     ("User", ["email:str(120):unique", "name:str(80)", "bio:text:optional"]),
     ("Category", ["name:str(50):unique:index", "position:int:default=0"]),
+    ("Tag", ["label:str(40):unique"]),
     (
         "Post",
         [
@@ -38,12 +41,16 @@ MODELS: list[tuple[str, list[str]]] = [
             "status:enum(draft,published,archived):default=draft",
             "author:User:cascade",
             "category:Category:optional:set-null",
+            "tags:Tag:many",
         ],
     ),
     ("Order", ["number:int:unique", "customer:User", "total:decimal(10,2)"]),
 ]
 
-DRAFT_MODEL: tuple[str, list[str]] = ("Draft", ["title:str(80)", "owner:User:cascade"])
+DRAFT_MODEL: tuple[str, list[str]] = (
+    "Draft",
+    ["title:str(80)", "owner:User:cascade", "tags:Tag:many"],
+)
 
 ADDED_FIELDS: list[tuple[str, list[str]]] = [
     (
@@ -60,6 +67,7 @@ ADDED_FIELDS: list[tuple[str, list[str]]] = [
             "note:str(200):optional",
             "placed_at:datetime:default=2024-01-01T09:30:00+02:00",
             "referrer:User:optional:set-null",
+            "labels:Tag:many",
         ],
     ),
 ]
