@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from fastapi_db_scaffold.add_field import AddFieldOptions, plan_fields
 from fastapi_db_scaffold.errors import FieldSpecError
 from fastapi_db_scaffold.fields import field_spec, parse_field, parse_fields
-from fastapi_db_scaffold.manifest import read_manifest
+from fastapi_db_scaffold.manifest import read_manifest, rebuild_manifest
+from fastapi_db_scaffold.project import find_project
 from fastapi_db_scaffold.remove_model import RemoveModelOptions, plan_removal
 
 from .cli_support import invoke, tree_digest
@@ -256,3 +257,15 @@ def test_the_help_documents_many(project: Path) -> None:
     result = invoke("add-model", "--help")
     assert result.exit_code == 0
     assert "tags:Tag:many" in result.stdout
+
+
+def test_a_project_without_a_manifest_gets_many_back_from_its_models(
+    project: Path,
+) -> None:
+    (project / ".fastapi-db.yml").unlink()
+    rebuilt = rebuild_manifest(find_project(project))
+    assert rebuilt.skipped == ()
+    assert rebuilt.manifest.generated("Post", "test").fields == (
+        "title:str(200)",
+        "tags:Tag:many",
+    )
