@@ -2,7 +2,7 @@
 
 Together the models use every field type of `field_types.FIELD_TYPES` (the tests check
 that a new type cannot be forgotten here), relations with each ON DELETE behaviour
-(none, i.e. restrict; cascade; set-null), a many-to-many (`Post.tags`), optional
+(none, i.e. restrict; cascade; set-null), a many-to-many (`Post.keywords`), optional
 fields, defaults, unique and indexed columns, and reserved SQL words as model names
 (User, Order).
 
@@ -20,7 +20,7 @@ __all__ = ["ADDED_FIELDS", "DRAFT_MODEL", "MODELS"]
 MODELS: list[tuple[str, list[str]]] = [
     ("User", ["email:str(120):unique", "name:str(80)", "bio:text:optional"]),
     ("Category", ["name:str(50):unique:index", "position:int:default=0"]),
-    ("Tag", ["label:str(40):unique"]),
+    ("Keyword", ["word:str(40):unique"]),
     (
         "Post",
         [
@@ -41,7 +41,7 @@ MODELS: list[tuple[str, list[str]]] = [
             "status:enum(draft,published,archived):default=draft",
             "author:User:cascade",
             "category:Category:optional:set-null",
-            "tags:Tag:many",
+            "keywords:Keyword:many",
         ],
     ),
     ("Order", ["number:int:unique", "customer:User", "total:decimal(10,2)"]),
@@ -49,7 +49,7 @@ MODELS: list[tuple[str, list[str]]] = [
 
 DRAFT_MODEL: tuple[str, list[str]] = (
     "Draft",
-    ["title:str(80)", "owner:User:cascade", "tags:Tag:many"],
+    ["title:str(80)", "owner:User:cascade", "keywords:Keyword:many"],
 )
 
 ADDED_FIELDS: list[tuple[str, list[str]]] = [
@@ -67,7 +67,7 @@ ADDED_FIELDS: list[tuple[str, list[str]]] = [
             "note:str(200):optional",
             "placed_at:datetime:default=2024-01-01T09:30:00+02:00",
             "referrer:User:optional:set-null",
-            "labels:Tag:many",
+            "labels:Keyword:many",
         ],
     ),
 ]
