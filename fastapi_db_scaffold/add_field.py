@@ -23,6 +23,7 @@ from .errors import FieldSpecError, ProjectError
 from .fields import Field, field_spec, parse_fields
 from .formatting import format_python
 from .manifest import ModelEntry, load_manifest
+from .many_to_many import check_association_tables, declared_tables
 from .migrations import add_columns_revision
 from .naming import check_enum_alias, model_names
 from .project import MANIFEST_FILE, find_project
@@ -59,7 +60,12 @@ def plan_fields(options: AddFieldOptions, now: datetime | None = None) -> Change
         _check_fills_existing_rows(field)
     names = model_names(entry.name)
     model = ModelSpec.build(project, names, fields)
-    new_specs = model.fields[len(entry.fields) :]
+    added_names = {field.name for field in added}
+    new_specs = [spec for spec in model.fields if spec.name in added_names]
+    new_many = [spec for spec in model.many if spec.name in added_names]
+    tables = [m.table for m in project.models.values()]
+    declared = declared_tables(project.package_dir / "models")
+    check_association_tables(names, new_many, [*tables, *declared])
     for spec in new_specs:
         if spec.is_enum:
             check_enum_alias(spec.enum_alias, names, spec.field.spec)
@@ -82,7 +88,7 @@ def plan_fields(options: AddFieldOptions, now: datetime | None = None) -> Change
         )
     if options.migration:
         path, text = add_columns_revision(
-            project, model, list(new_specs), now or _now()
+            project, model, new_specs, now or _now(), new_many
         )
         changes.create(path, format_python(text, path, project.root))
     changes.put(MANIFEST_FILE, after.render())
@@ -102,7 +108,7 @@ def _now() -> datetime:
 
 
 def _check_fills_existing_rows(field: Field) -> None:
-    if field.optional:
+    if field.optional or field.is_many:  # rows that exist get no links
         return
     if field.is_relation:
         raise FieldSpecError(

@@ -24,13 +24,19 @@ from .fields import Field, parse_field, parse_fields
 from .formatting import format_python
 from .imports import ModuleIndex, defines, with_imports
 from .manifest import MANIFEST_FILE, load_manifest, recorded
+from .many_to_many import (
+    ManyToManySpec,
+    check_association_tables,
+    check_model_table,
+    declared_tables,
+)
 from .merge import merge_three_way
 from .migrations import create_table_revision
 from .naming import check_enum_alias, check_model_name, model_names
 from .project import Project, find_project
 from .render import render_snippet
 from .resources import REGISTRATIONS, RESOURCE_FILES, ResourceFile
-from .spec import ModelSpec
+from .spec import FieldSpec, ModelSpec
 from .template_source import local_tree, snippets_dir
 
 __all__ = ["AddModelOptions", "add_model", "plan_model"]
@@ -52,6 +58,11 @@ def plan_model(options: AddModelOptions, now: datetime | None = None) -> ChangeS
     names = check_model_name(options.model, known_models=known)
     fields = parse_fields(options.fields, known_models=known, model=options.model)
     model = ModelSpec.build(project, names, fields)
+    declared = declared_tables(project.package_dir / "models")
+    check_model_table(names, declared)
+    check_association_tables(
+        names, model.many, [*(m.table for m in project.models.values()), *declared]
+    )
     for field in model.enums:
         check_enum_alias(field.enum_alias, names, field.field.spec)
     changes = ChangeSet(project.root)
@@ -82,7 +93,8 @@ def _check_targets(model: ModelSpec, index: ModuleIndex) -> None:
     """A relation embeds its target's public schema and makes rows with its factory:
     the target must have them (models added by fastapi-db do)."""
     package = model.project.package
-    for field in model.relations:
+    related: list[FieldSpec | ManyToManySpec] = [*model.relations, *model.many]
+    for field in related:
         assert field.target is not None
         target = field.target.names
         needs = [

@@ -312,7 +312,8 @@ def add_model_command(
             help=(
                 "name:type[:modifier...], e.g. title:str(200) author:User:cascade. "
                 f"Types: {known_types_text()}. Modifiers: unique, index, optional, "
-                "default=VALUE (last), and on relations cascade or set-null."
+                "default=VALUE (last), and on relations cascade or set-null; "
+                "many alone makes a many-to-many relation: tags:Tag:many."
             ),
             show_default=False,
         ),

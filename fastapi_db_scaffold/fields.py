@@ -9,6 +9,8 @@
     ...:optional                       nullable, may be omitted
     ...:default=VALUE                  a default, parsed as the field's type
     author:User:cascade|set-null       ON DELETE CASCADE / SET NULL (set-null: optional)
+    tags:Tag:many                      many-to-many through an association table
+                                       (`many_to_many`); no other modifier
 
 The first `:` ends the name; the type runs to the next `:` outside parentheses. Then
 come the modifiers, separated by `:`. `default=` takes the REST of the argument as its
@@ -45,11 +47,13 @@ from .field_types import (
     TypeArguments,
     known_types_text,
 )
+from .naming import pluralize
 
 __all__ = [
     "MAX_NAME_LENGTH",
     "Field",
     "field_spec",
+    "many_names",
     "parse_field",
     "parse_fields",
     "type_text",
@@ -58,7 +62,7 @@ __all__ = [
 MAX_NAME_LENGTH = 63  # PostgreSQL truncates longer identifiers
 
 _ON_DELETE = {"cascade": "CASCADE", "set-null": "SET NULL"}
-_FLAGS = ("unique", "index", "optional", "cascade", "set-null")
+_FLAGS = ("unique", "index", "optional", "cascade", "set-null", "many")
 _MODIFIER_HINTS = {
     "nullable": "optional",
     "null": "optional",
@@ -151,6 +155,7 @@ class Field:
     default: DefaultValue = None  # parsed; None when not given
     default_text: str | None = None  # the raw text after `default=`
     on_delete: str | None = None  # relation only: None, "CASCADE" or "SET NULL"
+    many: bool = False  # relation only: many-to-many, no column of its own
 
     @cached_property
     def type(self) -> FieldType:
@@ -162,12 +167,26 @@ class Field:
 
     @property
     def column_name(self) -> str:
-        """The database column: `author_id` for the relation `author`."""
+        """The database column: `author_id` for the relation `author` (a
+        many-to-many relation has none: its name stands for it)."""
         return f"{self.name}_id" if self.is_relation else self.name
 
     @property
     def is_relation(self) -> bool:
-        return self.kind == RELATION
+        """A many-to-one relation: a foreign-key column of the model's table."""
+        return self.kind == RELATION and not self.many
+
+    @property
+    def is_many(self) -> bool:
+        """A many-to-many relation: rows of an association table."""
+        return self.kind == RELATION and self.many
+
+    @property
+    def taken_names(self) -> tuple[str, ...]:
+        """The names the field takes in the model and the API."""
+        if self.is_many:
+            return many_names(self.name)
+        return tuple(dict.fromkeys((self.name, self.column_name)))
 
     @property
     def has_default(self) -> bool:
@@ -177,6 +196,29 @@ class Field:
     def varchar_length(self) -> int:
         """Characters of the row this field's VARCHAR takes on MySQL (0: none)."""
         return self.type.varchar_length(self.arguments)
+
+
+def singular(name: str) -> str:
+    """The singular of a plural field name, where `pluralize` would give it back
+    (`tags` -> `tag`, `categories` -> `category`); else the name itself."""
+    candidates = []
+    if name.endswith("ies"):
+        candidates.append(name[:-3] + "y")
+    if name.endswith("es"):
+        candidates.append(name[:-2])
+    if name.endswith("s"):
+        candidates.append(name[:-1])
+    for candidate in candidates:
+        if candidate and pluralize(candidate) == name:
+            return candidate
+    return name
+
+
+def many_names(name: str) -> tuple[str, str, str]:
+    """What a many-to-many field `tags` is called: the relationship (`tags`), the
+    ids of create and update bodies (`tag_ids`) and the list filter (`tag_id`)."""
+    one = singular(name)
+    return name, f"{one}_ids", f"{one}_id"
 
 
 def _error(spec: str, problem: str) -> FieldSpecError:
@@ -385,7 +427,7 @@ def _parse_modifiers(spec: str, text: str | None) -> tuple[list[str], str | None
             raise _error(
                 spec,
                 f"unknown modifier {modifier!r}{hint}; known: unique, index, "
-                "optional, default=VALUE, cascade, set-null",
+                "optional, default=VALUE, cascade, set-null, many",
             )
         if modifier in flags:
             raise _error(spec, f"modifier {modifier!r} is given twice")
@@ -403,6 +445,8 @@ def _check_modifiers(spec: str, facts: _TypeFacts, flags: list[str]) -> None:
                     f"{flag} only applies to a relation (it is the ON DELETE action "
                     "of its foreign key)",
                 )
+    if "many" in flags:
+        _check_many_modifiers(spec, facts, flags)
     if "cascade" in flags and "set-null" in flags:
         raise _error(spec, "cascade and set-null exclude each other (one ON DELETE)")
     if "set-null" in flags and "optional" not in flags:
@@ -423,6 +467,23 @@ def _check_modifiers(spec: str, facts: _TypeFacts, flags: list[str]) -> None:
                 f"str({length}) cannot be {flag}: MySQL index keys hold at most "
                 f"{MAX_INDEXED_STR_LENGTH} characters (3072 bytes in utf8mb4)",
             )
+
+
+def _check_many_modifiers(spec: str, facts: _TypeFacts, flags: list[str]) -> None:
+    if facts.kind != RELATION:
+        raise _error(
+            spec,
+            "many only applies to a relation: tags:Tag:many relates many rows to "
+            "many rows of Tag",
+        )
+    others = [flag for flag in flags if flag != "many"]
+    if others:
+        raise _error(
+            spec,
+            f"many takes no other modifier (not {', '.join(others)}): the links are "
+            "rows of an association table, removed with either side, and the list "
+            "may be empty",
+        )
 
 
 def _parse_default(spec: str, facts: _TypeFacts, text: str) -> DefaultValue:
@@ -458,6 +519,15 @@ def parse_field(spec: str) -> Field:
         )
     flags, default_text = _parse_modifiers(spec, modifier_text)
     _check_modifiers(spec, facts, flags)
+    if "many" in flags and default_text is not None:
+        raise _error(spec, "a many-to-many relation cannot have a default")
+    if "many" in flags and name.endswith("_ids"):
+        objects = pluralize(name.removesuffix("_ids"))
+        raise _error(
+            spec,
+            "name the relation after the objects, not their ids: "
+            f"{objects}:{facts.target}:many makes the ids {name}",
+        )
     default = None
     if default_text is not None:
         default = _parse_default(spec, facts, default_text)
@@ -476,6 +546,7 @@ def parse_field(spec: str) -> Field:
         default=default,
         default_text=default_text,
         on_delete=next((_ON_DELETE[f] for f in flags if f in _ON_DELETE), None),
+        many="many" in flags,
     )
 
 
@@ -500,7 +571,7 @@ def parse_fields(
                 "a relation of a model to itself must be optional (the first row "
                 f"has nothing to point to): {field.spec}:optional",
             )
-        for name in dict.fromkeys((field.name, field.column_name)):
+        for name in field.taken_names:
             other = taken.get(name)
             if other is not None:
                 raise _error(
@@ -529,11 +600,12 @@ def field_spec(field: Field) -> str:
 
     `parse_field(field_spec(f))` equals `f` but for `spec`. A type that takes
     arguments always shows them; modifiers come in the order unique, index, optional,
-    cascade|set-null, then `default=` (it takes the rest of the argument).
+    cascade|set-null, many, then `default=` (it takes the rest of the argument).
     """
     parts = [field.name, _type_text(field)]
     parts += [flag for flag in ("unique", "index", "optional") if getattr(field, flag)]
     parts += [flag for flag, action in _ON_DELETE.items() if action == field.on_delete]
+    parts += ["many"] if field.many else []
     if field.default_text is not None:
         parts.append(f"default={field.default_text}")
     return ":".join(parts)

@@ -40,6 +40,7 @@ _BY_MODULE: dict[str, tuple[str, ...]] = {
     "decimal": ("Decimal",),
     "uuid": ("UUID",),
     "fastapi": ("APIRouter", "HTTPException", "Path", "Query", "status"),
+    "fastapi.exceptions": ("RequestValidationError",),
     "fastapi.testclient": ("TestClient",),
     "httpx2": ("ASGITransport", "AsyncClient"),
     "pydantic": (
@@ -47,9 +48,10 @@ _BY_MODULE: dict[str, tuple[str, ...]] = {
         "model_validator",
     ),
     "sqlalchemy": (
-        "JSON", "BigInteger", "Boolean", "ColumnElement", "Connection", "Date",
-        "Double", "Enum", "ForeignKey", "Integer", "Numeric", "String", "Text", "Uuid",
-        "event", "func", "make_url", "select", "update",
+        "JSON", "BigInteger", "Boolean", "Column", "ColumnElement", "Connection",
+        "Date", "Double", "Enum", "ForeignKey", "Integer", "Numeric", "String", "Table",
+        "Text", "Uuid", "delete", "event", "func", "insert", "make_url", "select",
+        "update",
     ),
     "sqlalchemy.orm": (
         "InstrumentedAttribute", "Mapped", "Session", "mapped_column", "relationship",

@@ -14,12 +14,14 @@ from __future__ import annotations
 import ast
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .association_tables import association_tables, create_operations, drop_operations
 from .errors import ProjectError
+from .many_to_many import ManyToManySpec
 from .project import Project
 from .spec import FieldSpec, ModelSpec
 from .table_code import create_table_code
@@ -199,8 +201,10 @@ def render_create_table_revision(
     down_revision: str | None,
     message: str,
     now: datetime,
+    associations: Sequence[sa.Table] = (),
 ) -> str:
-    """A revision creating `table` and its indexes (dropping the table on downgrade)."""
+    """A revision creating `table` and its indexes, then the association tables of
+    its many-to-many relations (dropping them all on downgrade)."""
     from alembic.autogenerate import render_python_code
     from alembic.operations import ops
 
@@ -209,10 +213,13 @@ def render_create_table_revision(
         ops=[
             ops.CreateTableOp.from_table(table),
             *(ops.CreateIndexOp.from_index(index) for index in indexes),
+            *create_operations(associations),
         ]
     )
     # Dropping the table drops its indexes; MySQL refuses to drop an FK's index first.
-    downgrade = ops.DowngradeOps(ops=[ops.DropTableOp.from_table(table)])
+    downgrade = ops.DowngradeOps(
+        ops=[*drop_operations(associations), ops.DropTableOp.from_table(table)]
+    )
     return _revision_text(
         message,
         revision,
@@ -273,10 +280,17 @@ def create_table_revision(
     message = f"Create the {names.table} table"
     convention = naming_convention(project.package_dir / "db.py")
     path = _revision_path(revision, message, moment)
-    code = create_table_code(names.table, model.fields, convention)
+    code = (
+        None if model.many else create_table_code(names.table, model.fields, convention)
+    )
     if code is None:
+        from .association_tables import association_tables
+
         table = model_table(names.table, model.fields, convention)
-        text = render_create_table_revision(table, revision, head, message, moment)
+        associations = association_tables(names.table, model.many, convention)
+        text = render_create_table_revision(
+            table, revision, head, message, moment, associations
+        )
     else:
         upgrade, downgrade = code
         text = _revision_text(message, revision, head, moment, upgrade, downgrade)
@@ -323,13 +337,18 @@ def _type_code(column_type: sa.types.TypeEngine[Any]) -> str:
 
 
 def add_columns_revision(
-    project: Project, model: ModelSpec, added: list[FieldSpec], moment: datetime
+    project: Project,
+    model: ModelSpec,
+    added: list[FieldSpec],
+    moment: datetime,
+    added_many: Sequence[ManyToManySpec] = (),
 ) -> tuple[Path, str]:
     """The revision adding the columns of `added` (fields of `model`, which already
     lists them) to its table: their indexes, unique and foreign-key constraints
     named by the project's convention, through batch mode (SQLite recreates the
     table). A required column is added nullable, filled with its default, then made
-    NOT NULL, so rows that exist get the default."""
+    NOT NULL, so rows that exist get the default. The association tables of
+    `added_many` (new many-to-many relations) are created after the columns."""
     import sqlalchemy as sa
     from alembic.autogenerate import render_python_code
     from alembic.operations import ops
@@ -338,7 +357,9 @@ def add_columns_revision(
     names = model.names
     head = current_head(project.versions_dir)
     revision = new_revision_id()
-    columns = ", ".join(spec.field.column_name for spec in added)
+    columns = ", ".join(
+        [spec.field.column_name for spec in added] + [m.name for m in added_many]
+    )
     message = f"Add {columns} to {names.table}"
     convention = naming_convention(project.package_dir / "db.py")
     table = model_table(names.table, model.fields, convention)
@@ -405,15 +426,31 @@ def add_columns_revision(
         )
         return _body(code)
 
-    upgrade = [batch(add)]
+    upgrade = [batch(add)] if added else []
     if fills:
         upgrade += [
             "    # Rows that exist get the default, then the column is required.",
             *fills,
         ]
         upgrade.append(batch(tighten))
+    downgrade = [batch(drop)] if added else []
+    associations = association_tables(names.table, added_many, convention)
+    if associations:
+        upgrade.append(
+            _body(render_python_code(ops.UpgradeOps(create_operations(associations))))
+        )
+        downgrade.insert(
+            0,
+            _body(render_python_code(ops.UpgradeOps(drop_operations(associations)))),
+        )
     text = _revision_text(
-        message, revision, head, moment, "\n".join(upgrade), batch(drop), imports
+        message,
+        revision,
+        head,
+        moment,
+        "\n".join(upgrade),
+        "\n".join(downgrade),
+        imports,
     )
     return _revision_path(revision, message, moment), text
 
@@ -432,14 +469,18 @@ def drop_table_revision(
     message = f"Drop the {names.table} table"
     convention = naming_convention(project.package_dir / "db.py")
     table = model_table(names.table, model.fields, convention)
+    associations = association_tables(names.table, model.many, convention)
     indexes = sorted(table.indexes, key=lambda index: str(index.name))
     create = ops.UpgradeOps(
         ops=[
             ops.CreateTableOp.from_table(table),
             *(ops.CreateIndexOp.from_index(index) for index in indexes),
+            *create_operations(associations),
         ]
     )
-    drop = ops.UpgradeOps(ops=[ops.DropTableOp.from_table(table)])
+    drop = ops.UpgradeOps(
+        ops=[*drop_operations(associations), ops.DropTableOp.from_table(table)]
+    )
     text = _revision_text(
         message,
         revision,

@@ -124,6 +124,10 @@ def model_field_specs(
         else:
             specs.append(_column_spec(attribute, aliases, inputs or {}))
     for relationship in relationships.values():
+        many = _many_to_many_spec(relationship, model_tables)
+        if many is not None:
+            specs.append(many)
+            continue
         if not _is_list(relationship.annotation):  # a back-reference is no field
             raise UnreadableModel(
                 f"line {relationship.line}: relationship {relationship.name} has no "
@@ -360,6 +364,24 @@ def _relation_spec(
         modifiers.append(flag)
     _check_relationship(relationship, target, column.optional)
     return ":".join([relationship.name, target, *modifiers])
+
+
+def _many_to_many_spec(
+    relationship: _Attribute, model_tables: Mapping[str, str]
+) -> str | None:
+    """`tags:Tag:many` for `tags: Mapped[list[Tag]] = relationship(secondary=...)`
+    (None for a relationship without `secondary`)."""
+    annotation = relationship.annotation
+    keywords = {k.arg: k.value for k in relationship.call.keywords if k.arg}
+    if "secondary" not in keywords or not isinstance(annotation, ast.Subscript):
+        return None
+    target = name_of(_unquoted(annotation.slice))
+    if not _is_list(annotation) or target not in set(model_tables.values()):
+        raise UnreadableModel(
+            f"line {relationship.line}: {relationship.name}: a many-to-many "
+            "relationship is Mapped[list[Model]] of a model of this project"
+        )
+    return f"{relationship.name}:{target}:many"
 
 
 def _check_relationship(relationship: _Attribute, target: str, optional: bool) -> None:

@@ -20,6 +20,7 @@ from functools import cached_property
 
 from .fields import Field, parse_field
 from .manifest import load_manifest
+from .many_to_many import ManyToManySpec
 from .naming import ModelNames, model_names
 from .project import Project
 
@@ -335,9 +336,10 @@ class ModelSpec:
 
     project: Project
     names: ModelNames
-    fields: tuple[FieldSpec, ...]
+    fields: tuple[FieldSpec, ...]  # the fields with a column in the model's table
     back_references: tuple[BackReference, ...] = ()
     """The relations of models (this one included) to this model, one-to-many."""
+    many: tuple[ManyToManySpec, ...] = ()  # many-to-many relations, in given order
 
     @classmethod
     def build(
@@ -354,9 +356,16 @@ class ModelSpec:
         by default the models of the project's manifest.
         """
         manifest = load_manifest(project)
-        targets = Counter(field.target for field in fields if field.target)
+        targets = Counter(field.target for field in fields if field.is_relation)
         specs = []
+        many = []
         for field in fields:
+            if field.is_many:
+                assert field.target is not None
+                existing = project.models[field.target]
+                related = RelatedModel(model_names(field.target), existing.table)
+                many.append(ManyToManySpec(field, names, related))
+                continue
             target = None
             is_self = field.target == names.class_name
             if is_self:
@@ -387,7 +396,13 @@ class ModelSpec:
             *_back_references(names, others),
             *_back_references(names, [(names.class_name, fields)]),
         ]
-        return cls(project, names, tuple(specs), tuple(references))
+        return cls(
+            project,
+            names,
+            tuple(specs),
+            back_references=tuple(references),
+            many=tuple(many),
+        )
 
     @cached_property
     def flavor(self) -> Flavor:
@@ -450,7 +465,20 @@ class ModelSpec:
     @property
     def invalid_values(self) -> list[tuple[str, str]]:
         """(column, Python literal) of every value the API must refuse."""
-        return [(f.column, value) for f in self.fields for value in f.invalid_values]
+        return [
+            *((f.column, value) for f in self.fields for value in f.invalid_values),
+            *((m.ids, value) for m in self.many for value in m.invalid_values),
+        ]
+
+    @property
+    def many_ids_set(self) -> str:
+        """The ids keys of the many-to-many relations as a Python set: `{"tag_ids"}`."""
+        return "{" + ", ".join(f'"{m.ids}"' for m in self.many) + "}"
+
+    @property
+    def not_null_inputs(self) -> list[str]:
+        """Keys of an update body that may be left out but not sent as null."""
+        return [f.column for f in self.not_null] + [m.ids for m in self.many]
 
 
 def _back_references(

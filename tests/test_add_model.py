@@ -483,7 +483,7 @@ REFUSALS = [
     (
         ["Post", "title:str:uniq"],
         "\"title:str:uniq\": unknown modifier 'uniq' (did you mean 'unique'?); "
-        "known: unique, index, optional, default=VALUE, cascade, set-null",
+        "known: unique, index, optional, default=VALUE, cascade, set-null, many",
     ),
     (
         ["Post", "author:User:set-null"],

@@ -279,7 +279,9 @@ KNOWN_TYPES = (
     "date, datetime, time, uuid, json, enum(a,b,...), email, url, or a model name "
     "such as User"
 )
-KNOWN_MODIFIERS = "known: unique, index, optional, default=VALUE, cascade, set-null"
+KNOWN_MODIFIERS = (
+    "known: unique, index, optional, default=VALUE, cascade, set-null, many"
+)
 SNAKE = (
     "must be lowercase snake_case: a letter, then lowercase letters, digits and "
     "single underscores"

@@ -813,8 +813,9 @@ def test_the_rebuilt_manifest_holds_the_fields_each_model_was_made_from(
     assert rebuilt.skipped == ()
     assert_same_fields(rebuilt.manifest, MODELS)
     assert_dependency_order(rebuilt.manifest)
-    # Targets first, then by file name: category.py, user.py, order.py, post.py.
-    assert rebuilt.manifest.names == ("Category", "User", "Order", "Post")
+    # Targets first, then by file name: category.py, keyword.py, user.py, order.py,
+    # post.py.
+    assert rebuilt.manifest.names == ("Category", "Keyword", "User", "Order", "Post")
 
 
 @pytest.mark.parametrize(
@@ -837,10 +838,11 @@ def test_the_rebuilt_manifest_stores_canonical_fields(matrix_project: Project) -
     post = rebuild_manifest(matrix_project).manifest.get("Post")
     assert post is not None
     assert post.fields[:2] == ("title:str(200):unique", "body:text")
-    assert post.fields[-3:] == (
+    assert post.fields[-4:] == (
         "status:enum(draft,published,archived):default=draft",
         "author:User:cascade",
         "category:Category:optional:set-null",
+        "keywords:Keyword:many",
     )
 
 
@@ -1011,7 +1013,7 @@ def test_a_model_whose_table_was_renamed_is_skipped(project_copy: Path) -> None:
             "project has table 'categories'",
         ),
     )
-    assert rebuilt.manifest.names == ("User", "Order")
+    assert rebuilt.manifest.names == ("Keyword", "User", "Order")
 
 
 def test_relations_both_ways_are_ordered_by_file_name(project_copy: Path) -> None:
@@ -1029,7 +1031,7 @@ def test_relations_both_ways_are_ordered_by_file_name(project_copy: Path) -> Non
     rebuilt = rebuild_manifest(find_project(project_copy))
     assert rebuilt.skipped == ()
     # User and Post need each other: the cycle is broken at the first file, post.py.
-    assert rebuilt.manifest.names == ("Category", "Post", "User", "Order")
+    assert rebuilt.manifest.names == ("Category", "Keyword", "Post", "User", "Order")
     assert rebuilt.manifest.get("User") == ModelEntry(
         "User",
         (*MODELS[0][1], "pinned:Post:optional:set-null"),

@@ -2,14 +2,16 @@
 
 Together the models use every field type of `field_types.FIELD_TYPES` (the tests check
 that a new type cannot be forgotten here), relations with each ON DELETE behaviour
-(none, i.e. restrict; cascade; set-null), optional fields, defaults, unique and
-indexed columns, and reserved SQL words as model names (User, Order).
+(none, i.e. restrict; cascade; set-null), a many-to-many (`Post.keywords`), optional
+fields, defaults, unique and indexed columns, and reserved SQL words as model names
+(User, Order).
 
 Then every project goes through the commands that change models afterwards:
 `DRAFT_MODEL` is added, `ADDED_FIELDS` are added to two models (a required field with
 a default, a unique optional one, a timezone-aware default, an optional relation, a
-relation of Category to itself), and the draft model is removed again, so its
-revisions drop the table too. Every many-to-one relation also gives its target a
+relation of Category to itself, a many-to-many), and the draft model (with a
+many-to-many of its own) is removed again, so its revisions drop its table and
+association table too. Every many-to-one relation also gives its target a
 back-reference (`User.posts`, `Category.children`, ...) and a route under it.
 """
 
@@ -20,6 +22,7 @@ __all__ = ["ADDED_FIELDS", "DRAFT_MODEL", "MODELS"]
 MODELS: list[tuple[str, list[str]]] = [
     ("User", ["email:str(120):unique", "name:str(80)", "bio:text:optional"]),
     ("Category", ["name:str(50):unique:index", "position:int:default=0"]),
+    ("Keyword", ["word:str(40):unique"]),
     (
         "Post",
         [
@@ -40,12 +43,16 @@ MODELS: list[tuple[str, list[str]]] = [
             "status:enum(draft,published,archived):default=draft",
             "author:User:cascade",
             "category:Category:optional:set-null",
+            "keywords:Keyword:many",
         ],
     ),
     ("Order", ["number:int:unique", "customer:User", "total:decimal(10,2)"]),
 ]
 
-DRAFT_MODEL: tuple[str, list[str]] = ("Draft", ["title:str(80)", "owner:User:cascade"])
+DRAFT_MODEL: tuple[str, list[str]] = (
+    "Draft",
+    ["title:str(80)", "owner:User:cascade", "keywords:Keyword:many"],
+)
 
 ADDED_FIELDS: list[tuple[str, list[str]]] = [
     (
@@ -63,6 +70,7 @@ ADDED_FIELDS: list[tuple[str, list[str]]] = [
             "note:str(200):optional",
             "placed_at:datetime:default=2024-01-01T09:30:00+02:00",
             "referrer:User:optional:set-null",
+            "labels:Keyword:many",
         ],
     ),
 ]
