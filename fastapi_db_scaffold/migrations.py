@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .association_tables import association_tables, create_operations, drop_operations
 from .errors import ProjectError
 from .many_to_many import ManyToManySpec
 from .project import Project
@@ -208,6 +207,8 @@ def render_create_table_revision(
     from alembic.autogenerate import render_python_code
     from alembic.operations import ops
 
+    from .association_tables import create_operations, drop_operations
+
     indexes = sorted(table.indexes, key=lambda index: str(index.name))
     upgrade = ops.UpgradeOps(
         ops=[
@@ -354,6 +355,12 @@ def add_columns_revision(
     from alembic.operations import ops
     from sqlalchemy.sql.schema import ColumnCollectionConstraint
 
+    from .association_tables import (
+        association_tables,
+        create_operations,
+        drop_operations,
+    )
+
     names = model.names
     head = current_head(project.versions_dir)
     revision = new_revision_id()
@@ -462,6 +469,12 @@ def drop_table_revision(
     its indexes again (empty: the rows are gone)."""
     from alembic.autogenerate import render_python_code
     from alembic.operations import ops
+
+    from .association_tables import (
+        association_tables,
+        create_operations,
+        drop_operations,
+    )
 
     names = model.names
     head = current_head(project.versions_dir)
