@@ -51,8 +51,8 @@ class ChangeSet:
 
     def __iter__(self) -> Iterator[FileChange]:
         """New files first, then edits of existing ones, then removals, each in
-        planning order."""
-        changes = list(self._changes.values())
+        planning order; an edit that leaves a file as it was is no change."""
+        changes = [c for c in self._changes.values() if c.before != c.after]
         edits = [c for c in changes if not c.is_new and not c.is_removal]
         return iter(
             [c for c in changes if c.is_new]
@@ -61,7 +61,7 @@ class ChangeSet:
         )
 
     def __len__(self) -> int:
-        return len(self._changes)
+        return sum(1 for _ in self)
 
     def read(self, relative: str | Path) -> str:
         """The current (planned, else on-disk) text of a file."""

@@ -363,6 +363,21 @@ def test_apply_writes_every_change_and_creates_directories(tmp_path: Path) -> No
     assert (tmp_path / "a.sh").stat().st_mode & 0o777 == 0o750
 
 
+def test_an_edit_that_changes_nothing_is_no_change(tmp_path: Path) -> None:
+    """A related model whose render is the same is not listed, diffed or written
+    (so a read-only file that needs no change does not stop the command)."""
+    build_tree(tmp_path, {"same.py": "a = 1\n", "other.py": "b = 1\n"})
+    (tmp_path / "same.py").chmod(0o444)
+    changes = ChangeSet(tmp_path)
+    changes.edit("same.py", lambda text: text)
+    changes.edit("other.py", lambda text: "b = 2\n")
+    assert [c.path.name for c in changes] == ["other.py"]
+    assert len(changes) == 1
+    assert "same.py" not in changes.diff()
+    changes.apply()
+    assert files_below(tmp_path) == {"same.py": "a = 1\n", "other.py": "b = 2\n"}
+
+
 def planned_changes(root: Path) -> ChangeSet:
     build_tree(root, {"keep/a.txt": "a\n", "keep/b.txt": "b\n"})
     changes = ChangeSet(root)
