@@ -253,6 +253,9 @@ class FieldSpec:
             arguments.insert(0, f'back_populates="{self.back_reference}"')
         if self.is_self:
             arguments.insert(-1, f'remote_side="{self.owner.class_name}.id"')
+            # A row may be its own parent: without a separate UPDATE the unit of
+            # work cannot order deleting it (CircularDependencyError, a 500).
+            arguments.insert(-1, "post_update=True")
         return arguments
 
     @property

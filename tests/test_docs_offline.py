@@ -35,7 +35,10 @@ OPERATIONS = [
         ("patch", f"/{plural}/{{{singular}_id}}", f"update_{singular}"),
         ("delete", f"/{plural}/{{{singular}_id}}", f"delete_{singular}"),
     )
-] + [("get", "/health", "health")]
+] + [
+    ("get", "/authors/{author_id}/books", "read_author_books"),  # the back-reference
+    ("get", "/health", "health"),
+]
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 pytestmark = pytest.mark.xdist_group("docs-offline")
 
