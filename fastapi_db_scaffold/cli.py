@@ -11,21 +11,24 @@ import shlex
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.text import Text
 from rich.tree import Tree
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
-from .changes import ChangeSet
 from .choices import DEFAULT_DATABASE, DEFAULT_ENGINE, Database, Engine
 from .errors import FastapiDbError, ProjectError, UsageError
 from .field_types import known_types_text
 from .interruptions import install_handlers, wrote_changes
-from .scaffold import NewProjectOptions, NewProjectResult, create_project
+from .rich_help import load_rich_utils
+
+if TYPE_CHECKING:  # each command imports the modules it runs (--help imports none)
+    from .changes import ChangeSet
+    from .scaffold import NewProjectResult
 
 __all__ = ["app", "main"]
 
@@ -67,6 +70,18 @@ class _Commands(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         with _one_line_errors():
             return super().invoke(ctx)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        load_rich_utils()  # Typer's help renderer, without what help never uses
+        super().format_help(ctx, formatter)
+
+
+class _Command(TyperCommand):
+    """A command of the app: its help rendered as `_Commands` renders the app's."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        load_rich_utils()
+        super().format_help(ctx, formatter)
 
 
 @contextlib.contextmanager
@@ -178,7 +193,7 @@ _VCS_REF_OPTION = typer.Option(
 )
 
 
-@app.command()
+@app.command(cls=_Command)
 def new(
     name: Annotated[
         str,
@@ -242,6 +257,8 @@ def new(
 
     With --yes, or without a terminal, takes the defaults instead.
     """
+    from .scaffold import NewProjectOptions, create_project
+
     result = create_project(
         NewProjectOptions(
             name=name,
@@ -265,7 +282,7 @@ def _stdin_is_terminal() -> bool:
     return sys.stdin is not None and not sys.stdin.closed and sys.stdin.isatty()
 
 
-def _print_new_project(result: NewProjectResult) -> None:
+def _print_new_project(result: "NewProjectResult") -> None:
     answers = result.answers
     name = str(answers["project_name"])
     choices = (
@@ -297,7 +314,7 @@ def _print_new_project(result: NewProjectResult) -> None:
         _out.print(f"  {command}", style="cyan", markup=False)
 
 
-@app.command("add-model")
+@app.command("add-model", cls=_Command)
 def add_model_command(
     name: Annotated[
         str,
@@ -336,7 +353,7 @@ def add_model_command(
     _print_changes(changes, f"Added model {name}", dry_run, migration=not no_migration)
 
 
-@app.command()
+@app.command(cls=_Command)
 def check(
     template: Annotated[str | None, _TEMPLATE_OPTION] = None,
     vcs_ref: Annotated[str | None, _VCS_REF_OPTION] = None,
@@ -436,7 +453,7 @@ def check(
         raise typer.Exit(1)
 
 
-@app.command("add-field")
+@app.command("add-field", cls=_Command)
 def add_field_command(
     model: Annotated[
         str,
@@ -478,7 +495,7 @@ def add_field_command(
     )
 
 
-@app.command("remove-model")
+@app.command("remove-model", cls=_Command)
 def remove_model_command(
     model: Annotated[
         str,
@@ -518,7 +535,7 @@ def _whole_number(option: str, text: str | None) -> int | None:
 
 
 def _print_changes(
-    changes: ChangeSet, title: str, dry_run: bool, *, migration: bool = True
+    changes: "ChangeSet", title: str, dry_run: bool, *, migration: bool = True
 ) -> None:
     if dry_run:
         _out.print(changes.diff(), markup=False, highlight=False)
@@ -546,7 +563,7 @@ def _print_changes(
         _out.print(f"  {command}", style="cyan", markup=False)
 
 
-@app.command("update")
+@app.command("update", cls=_Command)
 def update_command(
     vcs_ref: Annotated[
         str | None,
@@ -623,7 +640,7 @@ def update_command(
         raise typer.Exit(1)
 
 
-def _file_tree(result: NewProjectResult) -> Tree:
+def _file_tree(result: "NewProjectResult") -> Tree:
     """The written files as a tree; files that replaced existing ones are marked."""
     tree = Tree(Text(f"{result.dest}/", style="bold"))
     nodes: dict[tuple[str, ...], Tree] = {(): tree}

@@ -2,7 +2,9 @@
 
 Importing Copier is most of `new`, and SQLAlchemy with Alembic cost more than the rest
 of `add-model`: `--help` imports none of them, and `add-model` (whose create-table
-revision `table_code` writes) neither SQLAlchemy, Alembic nor Copier. Each command
+revision `table_code` writes) neither SQLAlchemy, Alembic nor Copier. `--help` does
+not import what only `new` needs (the scaffold, YAML), nor the Rich modules that
+Typer's help renderer imports but never uses for it (`rich_help`). Each command
 runs in a fresh interpreter that reports which of these modules it loaded; nothing
 here measures a time.
 """
@@ -16,6 +18,15 @@ from pathlib import Path
 import pytest
 
 HEAVY = ("alembic", "copier", "jinja2", "sqlalchemy")
+NOT_FOR_HELP = (
+    "fastapi_db_scaffold.scaffold",
+    "fastapi_db_scaffold.changes",
+    "yaml",
+    "rich.markdown",
+    "rich.traceback",
+    "markdown_it",
+    "pygments",
+)
 _REPORT = """
 import runpy, sys
 sys.argv = ["fastapi-db", *sys.argv[1:]]
@@ -28,9 +39,11 @@ print("loaded:", *sorted(m for m in {heavy!r} if m in sys.modules))
 """
 
 
-def _loaded(arguments: list[str], cwd: Path) -> set[str]:
+def _loaded(
+    arguments: list[str], cwd: Path, modules: tuple[str, ...] = HEAVY
+) -> set[str]:
     result = subprocess.run(
-        [sys.executable, "-c", _REPORT.format(heavy=HEAVY), *arguments],
+        [sys.executable, "-c", _REPORT.format(heavy=modules), *arguments],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -52,6 +65,13 @@ def new_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, set[str
 
 def test_help_imports_no_heavy_module(tmp_path: Path) -> None:
     assert _loaded(["--help"], tmp_path) == set()
+
+
+@pytest.mark.parametrize("arguments", [["--help"], ["add-model", "--help"]])
+def test_help_imports_neither_the_scaffold_nor_unused_rich_modules(
+    tmp_path: Path, arguments: list[str]
+) -> None:
+    assert _loaded(arguments, tmp_path, NOT_FOR_HELP) == set()
 
 
 def test_add_model_imports_neither_sqlalchemy_alembic_nor_copier(
