@@ -6,9 +6,10 @@ Two costs of Copier that `new` does not need to pay on every run:
   index needs an executable bit copied (only for `core.fileMode=false`, and only for
   files git already tracks). `new` renders into an empty temporary directory that no
   repository tracks, so the answer is always "no": that is ~60 git processes spared.
-- Copier compiles every template file anew each run; its environment gets the
-  bytecode cache of `jinja_cache` (keyed by template name, since Copier renders from
-  a fresh clone in a new temporary directory each time).
+- Copier compiles every template file anew each run, and every path, answer
+  default and validator it renders from a string; its environment gets the bytecode
+  cache of `jinja_cache` (keyed by template name, since Copier renders from a fresh
+  clone in a new temporary directory each time), for strings too.
 
 Both override private methods of Copier's Worker (the tool already relies on
 Copier's internals in `template_source`); a Copier without them gets its own Worker,
@@ -22,7 +23,7 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .jinja_cache import bytecode_cache
+from .jinja_cache import bytecode_cache, cache_string_templates
 
 if TYPE_CHECKING:
     from copier._jinja_ext import SandboxedEnvironment
@@ -51,6 +52,7 @@ def _staging_worker_class() -> type[Worker]:
         def jinja_env(self) -> SandboxedEnvironment:
             environment = super().jinja_env
             environment.bytecode_cache = bytecode_cache(environment, by_name=True)
+            cache_string_templates(environment, environment.bytecode_cache)
             return environment
 
     return StagingWorker

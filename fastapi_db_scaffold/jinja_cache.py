@@ -7,19 +7,27 @@ besides the source (Jinja's and Python's versions, the environment's class, lexe
 settings, extensions and options); Jinja checks each file against its template's
 source and compiles again when they differ. Where the directory cannot be made
 there is no cache, and nothing else changes.
+
+Jinja's bytecode cache covers templates loaded by name only. `cache_string_templates`
+extends it to `from_string`, through which Copier renders every path, answer default
+and validator (about 300 compiles of 80 distinct sources in one `new`): each distinct
+source is compiled once in a process and, with a cache, once across runs.
 """
 
 from __future__ import annotations
 
 import hashlib
 import sys
+from collections.abc import Callable
+from types import CodeType
+from typing import Any
 
 import jinja2
 from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache
 
 from .template_versions import data_home
 
-__all__ = ["bytecode_cache"]
+__all__ = ["bytecode_cache", "cache_string_templates"]
 
 
 class _ByTemplateName(FileSystemBytecodeCache):
@@ -73,3 +81,39 @@ def bytecode_cache(
         return None
     cache_class = _ByTemplateName if by_name else FileSystemBytecodeCache
     return cache_class(str(directory))
+
+
+def cache_string_templates(
+    environment: Environment, cache: BytecodeCache | None
+) -> None:
+    """Make `environment.from_string` compile each distinct source once (per process;
+    with `cache`, once across runs); templates loaded by name are unchanged."""
+    compiled: dict[str, CodeType] = {}
+    compile_source = environment.compile
+    compile_as_given: Callable[..., Any] = environment.compile
+
+    def code_of(source: str) -> CodeType:
+        if cache is None:
+            return compile_source(source)
+        bucket = cache.get_bucket(environment, f"from_string:{source}", None, source)
+        if bucket.code is None:
+            bucket.code = compile_source(source)
+            cache.set_bucket(bucket)
+        return bucket.code
+
+    def compile(
+        source: Any,
+        name: str | None = None,
+        filename: str | None = None,
+        raw: bool = False,
+        defer_init: bool = False,
+    ) -> Any:
+        """Environment.compile, remembering what a string (alone) compiles to."""
+        if not isinstance(source, str) or name or filename or raw or defer_init:
+            return compile_as_given(source, name, filename, raw, defer_init)
+        code = compiled.get(source)
+        if code is None:
+            code = compiled[source] = code_of(source)
+        return code
+
+    environment.compile = compile  # type: ignore[method-assign]
