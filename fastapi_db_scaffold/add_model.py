@@ -21,7 +21,7 @@ from .changes import ChangeSet
 from .edits import insert_above_marker
 from .errors import FieldSpecError, ProjectError
 from .fields import Field, parse_field, parse_fields
-from .formatting import format_python
+from .formatting import format_python, format_python_files
 from .imports import ModuleIndex, defines, with_imports
 from .manifest import MANIFEST_FILE, load_manifest, recorded
 from .many_to_many import (
@@ -73,11 +73,9 @@ def plan_model(options: AddModelOptions, now: datetime | None = None) -> ChangeS
     if options.migration:
         changes.create(*create_table_revision(project, model, now or datetime.now(UTC)))
     changes.put(MANIFEST_FILE, recorded(project, options.model, fields))
-    changes.map_text(
-        lambda path, text: (
-            format_python(text, path, project.root) if path.suffix == ".py" else text
-        )
-    )
+    python = {p: t for p, t in changes.planned_texts().items() if p.suffix == ".py"}
+    formatted = format_python_files(python, project.root)
+    changes.map_text(lambda path, text: formatted.get(path, text))
     return changes
 
 

@@ -116,6 +116,14 @@ class ChangeSet:
         path = self.root / relative
         self._changes[path] = FileChange(path, self.read(relative), None)
 
+    def planned_texts(self) -> dict[Path, str]:
+        """The text of every planned file that is not to be removed, in order."""
+        return {
+            path: change.after
+            for path, change in self._changes.items()
+            if change.after is not None
+        }
+
     def map_text(self, transform: Callable[[Path, str], str]) -> None:
         """Replace every planned text by `transform(path, text)` (e.g. a formatter)."""
         for path, change in list(self._changes.items()):
