@@ -20,13 +20,11 @@ one costs a digest and no git command.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import hashlib
 import io
 import os
 import shutil
 import subprocess
-import tarfile
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -119,6 +117,8 @@ def _extracted(version: str) -> Path:
     if target.is_dir():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    import tarfile  # here: only older versions are unpacked, once
+
     staged = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=target.parent))
     with tarfile.open(archive, "r:gz") as tar:
         tar.extractall(staged, filter="data")
@@ -282,6 +282,9 @@ def _commit_tree(repository: Path, tree: Path, version: str, digest: str) -> Non
 
 def frozen_archive(tree: Path) -> bytes:
     """A reproducible .tar.gz of a version tree (for `scripts/freeze_template.py`)."""
+    import gzip
+    import tarfile
+
     buffer = io.BytesIO()
     with (
         gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz,

@@ -27,6 +27,7 @@ NOT_FOR_HELP = (
     "markdown_it",
     "pygments",
 )
+NOT_FOR_ADD_MODEL = ("tarfile", "typer.rich_utils", "rich.markdown", "rich.traceback")
 _REPORT = """
 import runpy, sys
 sys.argv = ["fastapi-db", *sys.argv[1:]]
@@ -81,6 +82,14 @@ def test_add_model_imports_neither_sqlalchemy_alembic_nor_copier(
     loaded = _loaded(["add-model", "Post", "title:str(200)", "views:int"], project)
     assert loaded == {"jinja2"}
     assert list((project / "migrations" / "versions").glob("*posts*.py"))
+
+
+def test_add_model_imports_neither_tarfile_nor_the_help_renderer(
+    new_project: tuple[Path, set[str]],
+) -> None:
+    project, _ = new_project
+    arguments = ["add-model", "Tag", "label:str(40)", "--dry-run"]
+    assert _loaded(arguments, project, NOT_FOR_ADD_MODEL) == set()
 
 
 def test_new_loads_copier(new_project: tuple[Path, set[str]]) -> None:
