@@ -103,10 +103,12 @@ def revision_history(versions_dir: Path) -> list[tuple[str, Path]]:
         revision = _assigned(tree, "revision")
         if not isinstance(revision, str):
             continue
-        parents = sorted(_as_set(_assigned(tree, "down_revision"))) or [None]
+        parents = sorted(_as_set(_assigned(tree, "down_revision")))
         if len(parents) > 1:
             raise ProjectError(f"migration {path.name} merges {', '.join(parents)}")
-        children.setdefault(parents[0], []).append((revision, path))
+        children.setdefault(parents[0] if parents else None, []).append(
+            (revision, path)
+        )
     history: list[tuple[str, Path]] = []
     parent: str | None = None
     while parent in children:
