@@ -20,15 +20,15 @@ from pathlib import Path
 
 from .changes import ChangeSet
 from .errors import FieldSpecError, ProjectError
-from .fields import Field, field_spec, parse_fields
+from .fields import Field, field_spec, parse_field, parse_fields
 from .formatting import format_python
-from .manifest import ModelEntry, load_manifest
+from .manifest import Manifest, ModelEntry, load_manifest
 from .many_to_many import check_association_tables, declared_tables
 from .migrations import add_columns_revision
 from .naming import check_enum_alias, model_names
-from .project import MANIFEST_FILE, find_project
+from .project import MANIFEST_FILE, Project, find_project
 from .regenerate import merge_manifest_change
-from .spec import ModelSpec
+from .spec import ModelSpec, check_back_reference_names
 
 __all__ = ["AddFieldOptions", "add_field", "plan_fields"]
 
@@ -70,6 +70,7 @@ def plan_fields(options: AddFieldOptions, now: datetime | None = None) -> Change
         if spec.is_enum:
             check_enum_alias(spec.enum_alias, names, spec.field.spec)
     after = manifest.with_model(ModelEntry.from_fields(entry.name, fields))
+    _check_back_references(project, after, entry.name, added)
 
     changes = ChangeSet(project.root)
     outcome = merge_manifest_change(
@@ -105,6 +106,26 @@ def add_field(options: AddFieldOptions) -> ChangeSet:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _check_back_references(
+    project: Project, after: Manifest, name: str, added: list[Field]
+) -> None:
+    """The model and the targets of its new relations, as they will be: no
+    back-reference may take the name of another attribute (`User.posts` of
+    `Post.author` and a field `posts` of User)."""
+    relating = [
+        (entry.name, [parse_field(spec) for spec in entry.fields])
+        for entry in after.models
+    ]
+    fields_of = dict(relating)
+    targets = [field.target for field in added if field.is_relation and field.target]
+    for model in dict.fromkeys([name, *targets]):
+        if model in fields_of:  # a model written by hand has no back-references
+            spec = ModelSpec.build(
+                project, model_names(model), fields_of[model], relating
+            )
+            check_back_reference_names(spec)
 
 
 def _check_fills_existing_rows(field: Field) -> None:

@@ -36,7 +36,7 @@ from .naming import check_enum_alias, check_model_name, model_names
 from .project import Project, find_project
 from .render import render_snippet
 from .resources import REGISTRATIONS, RESOURCE_FILES, ResourceFile
-from .spec import FieldSpec, ModelSpec
+from .spec import FieldSpec, ModelSpec, check_back_reference_names
 from .template_source import local_tree, snippets_dir
 
 __all__ = ["AddModelOptions", "add_model", "plan_model"]
@@ -58,6 +58,7 @@ def plan_model(options: AddModelOptions, now: datetime | None = None) -> ChangeS
     names = check_model_name(options.model, known_models=known)
     fields = parse_fields(options.fields, known_models=known, model=options.model)
     model = ModelSpec.build(project, names, fields)
+    check_back_reference_names(model)
     declared = declared_tables(project.package_dir / "models")
     check_model_table(names, declared)
     check_association_tables(
@@ -195,7 +196,7 @@ def _plan_back_references(
                 path=path.as_posix(),
             )
             renders.append((spec, format_python(code, path, project.root)))
-        _check_back_reference_names(renders[1][0], target_fields)
+        check_back_reference_names(renders[1][0])
         labels = ("your version", f"{name} before", f"{name} with {new}")
         merged = merge_three_way(
             changes.read(path), renders[0][1], renders[1][1], labels=labels
@@ -211,18 +212,6 @@ def _plan_back_references(
 
 def _replaced_by(text: str) -> Callable[[str], str]:
     return lambda _old: text
-
-
-def _check_back_reference_names(target: ModelSpec, fields: list[Field]) -> None:
-    taken = {name for f in fields for name in (f.name, f.column_name)}
-    for reference in target.back_references:
-        if reference.attribute in taken:
-            raise FieldSpecError(
-                f"{target.names.class_name}.{reference.attribute}, the back-reference "
-                f"of {reference.source.class_name}.{reference.relation}, would clash "
-                f"with the field {reference.attribute} of {target.names.class_name}; "
-                "rename one of them"
-            )
 
 
 def _register(

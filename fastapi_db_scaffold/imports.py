@@ -49,9 +49,9 @@ _BY_MODULE: dict[str, tuple[str, ...]] = {
     ),
     "sqlalchemy": (
         "JSON", "BigInteger", "Boolean", "Column", "ColumnElement", "Connection",
-        "Date", "Double", "Enum", "ForeignKey", "Integer", "Numeric", "String", "Table",
-        "Text", "Uuid", "delete", "event", "func", "insert", "make_url", "select",
-        "update",
+        "Date", "DateTime", "Double", "Enum", "ForeignKey", "Integer", "Numeric",
+        "String", "Table", "Text", "Uuid", "column", "delete", "event", "func",
+        "insert", "make_url", "select", "table", "update",
     ),
     "sqlalchemy.orm": (
         "InstrumentedAttribute", "Mapped", "Session", "mapped_column", "relationship",

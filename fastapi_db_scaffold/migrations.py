@@ -39,6 +39,7 @@ __all__ = [
     "new_revision_id",
     "render_create_table_revision",
     "revision_filename",
+    "revision_history",
 ]
 
 
@@ -88,6 +89,36 @@ def current_head(versions_dir: Path) -> str | None:
             "merge them first (alembic merge heads) so a new revision has one parent"
         )
     return heads[0] if heads else None
+
+
+def revision_history(versions_dir: Path) -> list[tuple[str, Path]]:
+    """The revisions and their files from the first to the single head, in the order
+    `alembic upgrade` applies them; a history that branches is refused."""
+    children: dict[str | None, list[tuple[str, Path]]] = {}
+    for path in sorted(versions_dir.glob("*.py")):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError) as exc:
+            raise ProjectError(f"cannot read migration {path.name}: {exc}") from None
+        revision = _assigned(tree, "revision")
+        if not isinstance(revision, str):
+            continue
+        parents = sorted(_as_set(_assigned(tree, "down_revision")))
+        if len(parents) > 1:
+            raise ProjectError(f"migration {path.name} merges {', '.join(parents)}")
+        children.setdefault(parents[0] if parents else None, []).append(
+            (revision, path)
+        )
+    history: list[tuple[str, Path]] = []
+    parent: str | None = None
+    while parent in children:
+        following = children[parent]
+        if len(following) > 1:
+            names = ", ".join(path.name for _, path in following)
+            raise ProjectError(f"the migration history branches: {names}")
+        history.append(following[0])
+        parent = following[0][0]
+    return history
 
 
 def new_revision_id() -> str:

@@ -108,7 +108,7 @@ RESOURCE_FILES = (
         "test_model.py",
         "tests/test_{router_module}.py",
         ("tests.factories", "tests.support"),
-        fixtures=("client", "replica_down_client", "statements"),
+        fixtures=("client", "connection", "replica_down_client", "statements"),
     ),
 )
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from .errors import FieldSpecError
 from .fields import Field, parse_field
 from .manifest import load_manifest
 from .many_to_many import ManyToManySpec
@@ -31,6 +32,7 @@ __all__ = [
     "ModelSpec",
     "RelatedModel",
     "back_reference_name",
+    "check_back_reference_names",
 ]
 
 
@@ -482,6 +484,32 @@ class ModelSpec:
     def not_null_inputs(self) -> list[str]:
         """Keys of an update body that may be left out but not sent as null."""
         return [f.column for f in self.not_null] + [m.ids for m in self.many]
+
+
+def check_back_reference_names(model: ModelSpec) -> None:
+    """Refuse a back-reference of `model` named like another of its attributes: a
+    field (its column, a many-to-many's ids and filter) or another back-reference."""
+    fields: dict[str, str] = {}
+    for field in [spec.field for spec in model.fields] + [m.field for m in model.many]:
+        for name in field.taken_names:
+            fields.setdefault(name, field.name)
+    class_name = model.names.class_name
+    references: dict[str, str] = {}
+    for reference in model.back_references:
+        attribute = reference.attribute
+        relation = f"{reference.source.class_name}.{reference.relation}"
+        if attribute in fields:
+            raise FieldSpecError(
+                f"{class_name}.{attribute}, the back-reference of {relation}, would "
+                f"clash with the field {fields[attribute]} of {class_name}; rename "
+                "one of them"
+            )
+        if attribute in references:
+            raise FieldSpecError(
+                f"{class_name}.{attribute} would be the back-reference of both "
+                f"{references[attribute]} and {relation}; rename one of the relations"
+            )
+        references[attribute] = relation
 
 
 def _back_references(

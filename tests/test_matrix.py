@@ -2,7 +2,8 @@
 
 engine {async, sync} x database {sqlite, postgresql, mysql} x repository {on, off},
 each step of `fastapi_db_scaffold.matrix.steps` (the ones `fastapi-db check` runs):
-ruff, ruff format, the migration round trip on a fresh database, mypy --strict, and
+ruff, ruff format, the migration round trip on a fresh database with rows present
+(put in before the models evolve), mypy --strict, and
 the project's own test suite (against a real server for postgresql/mysql). A test per
 combination and step; a combination's project is generated once per worker.
 """
@@ -47,7 +48,7 @@ def test_step(
         mypy_cache=tmp_path_factory.getbasetemp().parent / f"mypy-cache-{worker}",
     )
     result = step.run(workspace)
-    assert result.ok, f"{step.name}: {result.reason}\n{result.tail()}"
+    assert result.ok, f"{combination.id} {step.name}: {result.reason}\n{result.tail()}"
 
 
 # The update replay (check's last step) on one combination per database and engine

@@ -13,11 +13,15 @@ relation of Category to itself, a many-to-many), and the draft model (with a
 many-to-many of its own) is removed again, so its revisions drop its table and
 association table too. Every many-to-one relation also gives its target a
 back-reference (`User.posts`, `Category.children`, ...) and a route under it.
+
+`every_model` is the project's whole history in one list: each model it has had with
+each field it has had, which is what the migration step needs to put rows into the
+tables of any revision.
 """
 
 from __future__ import annotations
 
-__all__ = ["ADDED_FIELDS", "DRAFT_MODEL", "MODELS"]
+__all__ = ["ADDED_FIELDS", "DRAFT_MODEL", "MODELS", "every_model"]
 
 MODELS: list[tuple[str, list[str]]] = [
     ("User", ["email:str(120):unique", "name:str(80)", "bio:text:optional"]),
@@ -74,3 +78,13 @@ ADDED_FIELDS: list[tuple[str, list[str]]] = [
         ],
     ),
 ]
+
+
+def every_model() -> list[tuple[str, list[str]]]:
+    """Every model a matrix project has had, with every field it has had, targets
+    before the models relating to them: the standard models with their added fields,
+    then the draft model (removed again)."""
+    added = dict(ADDED_FIELDS)
+    models = [(name, [*fields, *added.get(name, [])]) for name, fields in MODELS]
+    name, fields = DRAFT_MODEL
+    return [*models, (name, list(fields))]

@@ -7,8 +7,10 @@ it passed, a one-line reason when it did not, and the commands with their output
     generate    the project and its models (`generate`, in a process of its own)
     lint        ruff check
     format      ruff format --check
-    migrations  alembic upgrade head, check, downgrade base, upgrade head on a fresh
-                database (and each upgrade logs "Running upgrade  -> 0001")
+    migrations  on a fresh database: alembic upgrade to the revision before the
+                models evolve, rows put into its tables, upgrade head (the rows
+                kept, added columns filled), check, downgrade base, upgrade head
+                (the first upgrade and the last log "Running upgrade  -> 0001")
     mypy        mypy with the project's strict configuration
     tests       the project's test suite (TEST_DATABASE_URL = the server for
                 PostgreSQL/MySQL): it must pass, run something, skip nothing, and
@@ -22,7 +24,7 @@ import re
 import shlex
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -281,35 +283,96 @@ def mypy(workspace: Workspace) -> StepResult:
     return log.passed()
 
 
-_ROUND_TRIP = (
-    ("upgrade", "head"),
-    ("check",),
-    ("downgrade", "base"),
-    ("upgrade", "head"),
-)
 _FIRST_UPGRADE = "Running upgrade  -> 0001"
 
 
-def migrations(workspace: Workspace) -> StepResult:
-    """The migration round trip on a fresh database."""
+def migrations(
+    workspace: Workspace, models: Sequence[tuple[str, Sequence[str]]] | None = None
+) -> StepResult:
+    """The migration round trip on a fresh database, with rows present: upgrade to
+    the revision before the models evolve (`rows.before_added_columns`), put rows
+    into its tables (`models`: every model the project has had, by default the
+    matrix's), upgrade head, check the rows are kept and the added columns filled,
+    then alembic check, downgrade base (the rows still there), upgrade head."""
+    from . import rows
+    from .models import every_model
+
     log = _Log()
+    combination = workspace.combination
     try:
-        with fresh_database(workspace.combination, workspace.scratch) as url:
+        start = rows.before_added_columns(workspace.project / "migrations" / "versions")
+    except Exception as error:  # a version file that cannot be read
+        return log.failed(f"reading the revisions: {type(error).__name__}: {error}")
+    try:
+        with fresh_database(combination, workspace.scratch) as url:
             env = project_env(DATABASE_URL=url)
-            for step in _ROUND_TRIP:
+            engine = rows.database_engine(url, combination.database)
+
+            def alembic(*step: str, when: str = "", from_base: bool = False) -> str:
+                """Run an alembic command: why it failed ("" when it passed); an
+                upgrade `from_base` must log the first revision."""
                 result = log.run(workspace, "alembic", *step, env=env)
-                command = f"alembic {' '.join(step)}"
+                command = f"alembic {' '.join(step)}{when}"
                 if result.returncode != 0:
-                    return log.failed(f"{command}: {_exit_reason(result)}")
-                if step == ("upgrade", "head") and _FIRST_UPGRADE not in result.stderr:
-                    return log.failed(f"{command} did not log {_FIRST_UPGRADE!r}")
+                    return f"{command}: {_exit_reason(result)}"
+                if from_base and _FIRST_UPGRADE not in result.stderr:
+                    return f"{command} did not log {_FIRST_UPGRADE!r}"
+                return ""
+
+            try:
+                failure = alembic("upgrade", start or "head", from_base=True)
+                if failure:
+                    return log.failed(failure)
+                try:
+                    seeded = rows.put_rows(engine, models or every_model())
+                except Exception as error:
+                    log.note(f"{type(error).__name__}: {error}")
+                    return log.failed(
+                        f"putting rows in at revision {start or 'head'}: "
+                        f"{type(error).__name__}: {_first_line(error)}"
+                    )
+                log.note(seeded.summary())
+                with_rows = " with rows present"
+                if start:
+                    failure = alembic("upgrade", "head", when=with_rows)
+                    if failure:
+                        return log.failed(failure)
+                try:
+                    problems = rows.check_rows(engine, seeded)
+                except Exception as error:
+                    log.note(f"{type(error).__name__}: {error}")
+                    problems = [
+                        f"reading the rows back: {type(error).__name__}: "
+                        f"{_first_line(error)}"
+                    ]
+                if problems:
+                    log.note("\n".join(problems))
+                    more = f" (and {len(problems) - 1} more)" if problems[1:] else ""
+                    return log.failed(
+                        f"alembic upgrade head{with_rows}: {problems[0]}{more}"
+                    )
+                failure = (
+                    alembic("check", when=with_rows)
+                    or alembic("downgrade", "base", when=with_rows)
+                    or alembic("upgrade", "head", from_base=True)
+                )
+                if failure:
+                    return log.failed(failure)
+            finally:
+                engine.dispose()
     except subprocess.TimeoutExpired as error:
         return _timed_out(log, error)
     except Exception as error:  # the server: cannot create or drop the database
         log.note(f"{type(error).__name__}: {error}")
-        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        return log.failed(f"fresh database: {type(error).__name__}: {first}")
+        return log.failed(
+            f"fresh database: {type(error).__name__}: {_first_line(error)}"
+        )
     return log.passed()
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else ""
 
 
 _PYTEST_SUMMARY = r"^=*\s*\d+ (passed|failed|error|errors|skipped)\b.* in [\d.]+s.*$"
