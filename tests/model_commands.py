@@ -53,8 +53,11 @@ def sync_url(url: str) -> sa.URL:
     return parsed.set(drivername=driver[parsed.get_backend_name()])
 
 
-def assert_project_passes(project: Path, server_url: str | None, tmp: Path) -> None:
-    """The project's own tests (on the server, if any), ruff and mypy pass."""
+def assert_project_passes(
+    project: Path, server_url: str | None, mypy_cache: Path
+) -> None:
+    """The project's own tests (on the server, if any), ruff and mypy pass;
+    `mypy_cache` is the worker's (the `mypy_cache` fixture)."""
     env = project_env(**({"TEST_DATABASE_URL": server_url} if server_url else {}))
     result = run_in_project(project, "pytest", "-q", "-p", "no:cacheprovider", env=env)
     assert result.returncode == 0, output_of(result)
@@ -62,6 +65,6 @@ def assert_project_passes(project: Path, server_url: str | None, tmp: Path) -> N
     for command in (("ruff", "check", "."), ("ruff", "format", "--check", ".")):
         result = run_in_project(project, *command)
         assert result.returncode == 0, output_of(result)
-    env = project_env(MYPY_CACHE_DIR=str(tmp / "mypy-cache"))
+    env = project_env(MYPY_CACHE_DIR=str(mypy_cache))
     result = run_in_project(project, "mypy", env=env)
     assert result.returncode == 0, output_of(result)
