@@ -34,6 +34,7 @@ from fastapi_db_scaffold.naming import check_model_name, pluralize
 from fastapi_db_scaffold.scaffold import NewProjectOptions, create_project
 
 from .matrix import project_env, run_in_project
+from .project_pytest import project_pytest
 
 
 @dataclass(frozen=True)
@@ -468,7 +469,7 @@ def _failing_check(
         ("ruff check", ("ruff", "check", "--output-format", "concise", "."), None),
         ("ruff format", ("ruff", "format", "--check", "."), None),
         ("mypy", ("mypy",), project_env(MYPY_CACHE_DIR=str(mypy_cache))),
-        ("pytest", ("pytest", "-q", "-p", "no:cacheprovider", "-k", SMOKE), None),
+        ("pytest", project_pytest("-k", SMOKE), None),
     ]
     for name, command, env in checks:
         result = run_in_project(built.root, *command, env=env)

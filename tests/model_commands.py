@@ -11,6 +11,7 @@ from fastapi_db_scaffold.add_model import AddModelOptions, add_model
 from fastapi_db_scaffold.scaffold import NewProjectOptions, create_project
 
 from .matrix import Combination, output_of, project_env, run_in_project
+from .project_pytest import project_pytest
 
 
 def make_project(
@@ -59,7 +60,7 @@ def assert_project_passes(
     """The project's own tests (on the server, if any), ruff and mypy pass;
     `mypy_cache` is the worker's (the `mypy_cache` fixture)."""
     env = project_env(**({"TEST_DATABASE_URL": server_url} if server_url else {}))
-    result = run_in_project(project, "pytest", "-q", "-p", "no:cacheprovider", env=env)
+    result = run_in_project(project, *project_pytest(), env=env)
     assert result.returncode == 0, output_of(result)
     assert " skipped" not in result.stdout, result.stdout
     for command in (("ruff", "check", "."), ("ruff", "format", "--check", ".")):
