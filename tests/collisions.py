@@ -21,7 +21,6 @@ wrote, so the candidates follow the snippets when they change.
 from __future__ import annotations
 
 import ast
-import os
 import re
 import shutil
 from collections.abc import Iterable, Sequence
@@ -35,6 +34,7 @@ from fastapi_db_scaffold.naming import check_model_name, pluralize
 from fastapi_db_scaffold.scaffold import NewProjectOptions, create_project
 
 from .matrix import project_env, run_in_project
+from .project_pytest import project_pytest
 
 
 @dataclass(frozen=True)
@@ -461,20 +461,15 @@ def _blame_pytest(built: _Built, output: str) -> dict[str, str]:
     return blamed
 
 
-def _mypy_env(cache_root: Path) -> dict[str, str]:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    return project_env(MYPY_CACHE_DIR=str(cache_root / f"mypy-cache-{worker}"))
-
-
 def _failing_check(
-    built: _Built, cache_root: Path
+    built: _Built, mypy_cache: Path
 ) -> tuple[str, dict[str, str], str] | None:
     """The first check that fails: its name, the models it blames, its output."""
     checks: list[tuple[str, tuple[str, ...], dict[str, str] | None]] = [
         ("ruff check", ("ruff", "check", "--output-format", "concise", "."), None),
         ("ruff format", ("ruff", "format", "--check", "."), None),
-        ("mypy", ("mypy",), _mypy_env(cache_root)),
-        ("pytest", ("pytest", "-q", "-p", "no:cacheprovider", "-k", SMOKE), None),
+        ("mypy", ("mypy",), project_env(MYPY_CACHE_DIR=str(mypy_cache))),
+        ("pytest", project_pytest("-k", SMOKE), None),
     ]
     for name, command, env in checks:
         result = run_in_project(built.root, *command, env=env)
@@ -502,8 +497,11 @@ def check_probes(
     probes: Sequence[Probe],
     base: Sequence[Probe] = (),
     max_rounds: int = 24,
+    *,
+    mypy_cache: Path,
 ) -> Outcome:
-    """Build a project of `probes` (after `base`, which must work) and check it.
+    """Build a project of `probes` (after `base`, which must work) and check it
+    (mypy with the worker's cache, `mypy_cache`).
 
     A failing check's errors are traced to the probes whose files they are in; those
     are recorded with their first error line and dropped, and the rest built and
@@ -524,7 +522,7 @@ def check_probes(
             no_target,
         )
         by_model = {probe.model: probe for probe in added}
-        failing = _failing_check(built, workdir)
+        failing = _failing_check(built, mypy_cache)
         if failing is None:
             outcome.passed = [probe.subject for probe in added]
             return outcome

@@ -1,6 +1,6 @@
 """Shared fixtures, once per worker: the generated project of each combination (with
-the standard models, or bare), and a throw-away PostgreSQL primary, its streaming
-replica and PgBouncer (see pg_cluster).
+the standard models, or bare), the worker's mypy cache, and a throw-away PostgreSQL
+primary, its streaming replica and PgBouncer (see pg_cluster).
 """
 
 from __future__ import annotations
@@ -29,6 +29,17 @@ def fastapi_db_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ.pop("FASTAPI_DB_HOME", None)
     else:
         os.environ["FASTAPI_DB_HOME"] = previous
+
+
+@pytest.fixture(scope="session")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The worker's mypy cache directory, shared by its generated projects: the
+    installed packages (SQLAlchemy, FastAPI, Pydantic) are analysed once per worker
+    instead of once per project (about 30 s each); a project's own modules are
+    checked again whenever their source differs (mypy compares hashes). One per
+    worker, so no two mypy processes write it at once."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return tmp_path_factory.getbasetemp().parent / f"mypy-cache-{worker}"
 
 
 @pytest.fixture(scope="session")

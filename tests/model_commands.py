@@ -11,6 +11,7 @@ from fastapi_db_scaffold.add_model import AddModelOptions, add_model
 from fastapi_db_scaffold.scaffold import NewProjectOptions, create_project
 
 from .matrix import Combination, output_of, project_env, run_in_project
+from .project_pytest import project_pytest
 
 
 def make_project(
@@ -53,15 +54,18 @@ def sync_url(url: str) -> sa.URL:
     return parsed.set(drivername=driver[parsed.get_backend_name()])
 
 
-def assert_project_passes(project: Path, server_url: str | None, tmp: Path) -> None:
-    """The project's own tests (on the server, if any), ruff and mypy pass."""
+def assert_project_passes(
+    project: Path, server_url: str | None, mypy_cache: Path
+) -> None:
+    """The project's own tests (on the server, if any), ruff and mypy pass;
+    `mypy_cache` is the worker's (the `mypy_cache` fixture)."""
     env = project_env(**({"TEST_DATABASE_URL": server_url} if server_url else {}))
-    result = run_in_project(project, "pytest", "-q", "-p", "no:cacheprovider", env=env)
+    result = run_in_project(project, *project_pytest(), env=env)
     assert result.returncode == 0, output_of(result)
     assert " skipped" not in result.stdout, result.stdout
     for command in (("ruff", "check", "."), ("ruff", "format", "--check", ".")):
         result = run_in_project(project, *command)
         assert result.returncode == 0, output_of(result)
-    env = project_env(MYPY_CACHE_DIR=str(tmp / "mypy-cache"))
+    env = project_env(MYPY_CACHE_DIR=str(mypy_cache))
     result = run_in_project(project, "mypy", env=env)
     assert result.returncode == 0, output_of(result)

@@ -65,7 +65,7 @@ COMBOS = [
     ],
 )
 def test_added_fields_fill_existing_rows_and_the_project_still_passes(
-    combination: Combination, tmp_path: Path
+    combination: Combination, tmp_path: Path, mypy_cache: Path
 ) -> None:
     server_url = server_url_or_skip(combination)
     project = make_project(tmp_path / "app", MODELS, combination)
@@ -103,7 +103,7 @@ def test_added_fields_fill_existing_rows_and_the_project_still_passes(
         alembic(project, url, "upgrade", "head")
         engine.dispose()
 
-    assert_project_passes(project, server_url, tmp_path)
+    assert_project_passes(project, server_url, mypy_cache)
 
 
 @pytest.fixture(scope="module")

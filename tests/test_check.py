@@ -291,12 +291,12 @@ def test_a_broken_router_snippet_fails_naming_the_combinations_and_step(
 # ---- each step says why it failed --------------------------------------------------
 
 
-def test_steps_fail_with_a_one_line_reason(tmp_path: Path) -> None:
+def test_steps_fail_with_a_one_line_reason(tmp_path: Path, mypy_cache: Path) -> None:
     """Real tools on a real project, broken on purpose: each step's reason names the
     problem, and a step passes on the project as generated."""
     combination = next(c for c in COMBINATIONS if c.id == "sync-sqlite-norepo")
     project = generate_project(combination, tmp_path / "project", models=MODELS[:1])
-    workspace = Workspace(combination, project, tmp_path, tmp_path / "mypy-cache")
+    workspace = Workspace(combination, project, tmp_path, mypy_cache)
     assert steps.lint(workspace).ok
     package = project / combination.project_name
     main = package / "main.py"

@@ -68,7 +68,7 @@ def _count(engine: sa.Engine, query: str) -> int:
     ],
 )
 def test_many_to_many_migrates_with_rows_and_the_project_passes(
-    combination: Combination, tmp_path: Path
+    combination: Combination, tmp_path: Path, mypy_cache: Path
 ) -> None:
     server_url = server_url_or_skip(combination)
     project = make_project(tmp_path / "app", MODELS, combination)
@@ -108,7 +108,7 @@ def test_many_to_many_migrates_with_rows_and_the_project_passes(
         alembic(project, url, "upgrade", "head")
         engine.dispose()
 
-        assert_project_passes(project, server_url, tmp_path)
+        assert_project_passes(project, server_url, mypy_cache)
 
         for model in ("Comment", "Post"):
             plan_removal(RemoveModelOptions(project_dir=project, model=model)).apply()

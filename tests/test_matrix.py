@@ -10,7 +10,6 @@ combination and step; a combination's project is generated once per worker.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,15 +36,14 @@ def test_step(
     combination: Combination,
     step: Step,
     tmp_path: Path,
-    tmp_path_factory: pytest.TempPathFactory,
+    mypy_cache: Path,
 ) -> None:
     server_url_or_skip(combination)
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     workspace = Workspace(
         combination=combination,
         project=generated_project(combination),
         scratch=tmp_path,
-        mypy_cache=tmp_path_factory.getbasetemp().parent / f"mypy-cache-{worker}",
+        mypy_cache=mypy_cache,
     )
     result = step.run(workspace)
     assert result.ok, f"{combination.id} {step.name}: {result.reason}\n{result.tail()}"

@@ -146,7 +146,9 @@ def _params(kinds: tuple[object, ...]) -> list[pytest.param]:  # type: ignore[va
 
 
 @pytest.mark.parametrize(("variant", "slot"), _params(tuple(range(MODEL_SLOTS))))
-def test_model_names(plan: Plan, variant: Variant, slot: int, tmp_path: Path) -> None:
+def test_model_names(
+    plan: Plan, variant: Variant, slot: int, tmp_path: Path, mypy_cache: Path
+) -> None:
     """Every accepted model name (this slot's share) works as a model.
 
     Each model gets a few fields (an enum among them: its alias is `{Model}Kind`) and,
@@ -157,7 +159,9 @@ def test_model_names(plan: Plan, variant: Variant, slot: int, tmp_path: Path) ->
     passed = 0
     for number, project in enumerate(partition(names, PROJECT_SIZE)):
         probes = [Probe(f"model {name}", name, MODEL_FIELDS, True) for name in project]
-        outcome = check_probes(tmp_path / f"project{number}", variant, probes)
+        outcome = check_probes(
+            tmp_path / f"project{number}", variant, probes, mypy_cache=mypy_cache
+        )
         broken |= outcome.broken
         passed += len(outcome.passed)
     report = _report(f"model names, {variant.id}, slot {slot}", broken, passed)
@@ -166,7 +170,9 @@ def test_model_names(plan: Plan, variant: Variant, slot: int, tmp_path: Path) ->
 
 
 @pytest.mark.parametrize(("variant", "kind"), _params(FIELD_KINDS))
-def test_field_names(plan: Plan, variant: Variant, kind: str, tmp_path: Path) -> None:
+def test_field_names(
+    plan: Plan, variant: Variant, kind: str, tmp_path: Path, mypy_cache: Path
+) -> None:
     """Every accepted field name works as a scalar field and as a relation field.
 
     The names are packed into a few models (`NAME:int`, or `NAME:Target`, at most
@@ -188,7 +194,7 @@ def test_field_names(plan: Plan, variant: Variant, kind: str, tmp_path: Path) ->
         for number, start in enumerate(range(0, len(names), per_model), start=1)
         for chunk in [names[start : start + per_model]]
     ]
-    outcome = check_probes(tmp_path, variant, probes, base=base)
+    outcome = check_probes(tmp_path, variant, probes, base=base, mypy_cache=mypy_cache)
     passed = len(names) - sum(s.startswith("field ") for s in outcome.broken)
     report = _report(f"field names, {variant.id}, {kind}", outcome.broken, passed)
     print(report)

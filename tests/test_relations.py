@@ -59,7 +59,7 @@ COMBOS = [
     ],
 )
 def test_back_references_and_a_self_relation_pass_on_a_real_database(
-    combination: Combination, tmp_path: Path
+    combination: Combination, tmp_path: Path, mypy_cache: Path
 ) -> None:
     server_url = server_url_or_skip(combination)
     project = make_project(tmp_path / "app", MODELS, combination)
@@ -92,7 +92,6 @@ def test_back_references_and_a_self_relation_pass_on_a_real_database(
         alembic(project, url, "upgrade", "head")
         alembic(project, url, "downgrade", "base")
         alembic(project, url, "upgrade", "head")
-        alembic(project, url, "check")
         engine.dispose()
     category = (package / "models/category.py").read_text()
     assert 'children: Mapped[list["Category"]] = relationship(' in category
@@ -103,7 +102,7 @@ def test_back_references_and_a_self_relation_pass_on_a_real_database(
         "class CategorySummary(BaseModel):"
         in (package / "schemas/category.py").read_text()
     )
-    assert_project_passes(project, server_url, tmp_path)
+    assert_project_passes(project, server_url, mypy_cache)
 
 
 @pytest.fixture(scope="module")

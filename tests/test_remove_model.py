@@ -39,7 +39,7 @@ COMBOS = [
     ],
 )
 def test_a_removed_model_leaves_a_working_project_and_history(
-    combination: Combination, tmp_path: Path
+    combination: Combination, tmp_path: Path, mypy_cache: Path
 ) -> None:
     server_url = server_url_or_skip(combination)
     project = make_project(tmp_path / "app", MODELS, combination)
@@ -72,7 +72,7 @@ def test_a_removed_model_leaves_a_working_project_and_history(
         alembic(project, url, "downgrade", "base")
         alembic(project, url, "upgrade", "head")
         engine.dispose()
-    assert_project_passes(project, server_url, tmp_path)
+    assert_project_passes(project, server_url, mypy_cache)
 
 
 @pytest.fixture(scope="module")

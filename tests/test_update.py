@@ -25,6 +25,7 @@ from fastapi_db_scaffold.template_versions import recorded_path, shipped_version
 
 from .cli_support import invoke, run_module, tree_digest
 from .matrix import output_of, project_env, run_in_project
+from .project_pytest import project_pytest
 
 MODELS = [
     ("User", ["email:str(120):unique", "name:str(80)"]),
@@ -132,7 +133,7 @@ def answers(project: Path) -> dict[str, object]:
 
 
 def assert_own_tests_pass(project: Path) -> None:
-    result = run_in_project(project, "pytest", "-q", "-x", "-p", "no:cacheprovider")
+    result = run_in_project(project, *project_pytest("-x"))
     assert result.returncode == 0, output_of(result)
     for check in (("ruff", "check", "."), ("ruff", "format", "--check", ".")):
         result = run_in_project(project, *check)
