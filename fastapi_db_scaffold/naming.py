@@ -160,7 +160,7 @@ _TYPE_MISSPELLINGS = {
 # the plural (`posts`) in those of a page.
 _TAKEN_BY_ROW_FUNCTIONS = frozenset(
     {
-        "changes", "data", "eager_loads", "repository", "self", "session",
+        "changes", "data", "eager_loads", "repository", "saved", "self", "session",
         "statement", "status", "update",
     }
 )  # fmt: skip
@@ -168,7 +168,7 @@ _TAKEN_BY_PAGE_FUNCTIONS = frozenset(
     {
         "conditions", "count_query", "descending", "eager_loads", "filters", "func",
         "item", "ordering", "page_query", "repository", "select", "self", "session",
-        "sort_column", "total",
+        "sort_column", "status", "total",
     }
 )  # fmt: skip
 MAX_IDENTIFIER_LENGTH = 63  # PostgreSQL truncates longer names; MySQL allows 64
