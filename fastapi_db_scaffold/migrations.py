@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,10 +69,8 @@ def _as_set(value: object) -> set[str]:
     return set()
 
 
-def current_head(versions_dir: Path) -> str | None:
-    """The single head revision (None for an empty history); refuses several heads."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
+def _revisions(versions_dir: Path) -> Iterator[tuple[str, set[str], Path]]:
+    """Each revision file's revision, its parents and its path, in file-name order."""
     for path in sorted(versions_dir.glob("*.py")):
         try:
             tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -80,8 +78,16 @@ def current_head(versions_dir: Path) -> str | None:
             raise ProjectError(f"cannot read migration {path.name}: {exc}") from None
         revision = _assigned(tree, "revision")
         if isinstance(revision, str):
-            revisions.add(revision)
-            parents |= _as_set(_assigned(tree, "down_revision"))
+            yield revision, _as_set(_assigned(tree, "down_revision")), path
+
+
+def current_head(versions_dir: Path) -> str | None:
+    """The single head revision (None for an empty history); refuses several heads."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for revision, down_revisions, _ in _revisions(versions_dir):
+        revisions.add(revision)
+        parents |= down_revisions
     heads = sorted(revisions - parents)
     if len(heads) > 1:
         raise ProjectError(
@@ -95,15 +101,8 @@ def revision_history(versions_dir: Path) -> list[tuple[str, Path]]:
     """The revisions and their files from the first to the single head, in the order
     `alembic upgrade` applies them; a history that branches is refused."""
     children: dict[str | None, list[tuple[str, Path]]] = {}
-    for path in sorted(versions_dir.glob("*.py")):
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (SyntaxError, UnicodeDecodeError) as exc:
-            raise ProjectError(f"cannot read migration {path.name}: {exc}") from None
-        revision = _assigned(tree, "revision")
-        if not isinstance(revision, str):
-            continue
-        parents = sorted(_as_set(_assigned(tree, "down_revision")))
+    for revision, down_revisions, path in _revisions(versions_dir):
+        parents = sorted(down_revisions)
         if len(parents) > 1:
             raise ProjectError(f"migration {path.name} merges {', '.join(parents)}")
         children.setdefault(parents[0] if parents else None, []).append(
