@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from typer.testing import CliRunner, Result
 
 from fastapi_db_scaffold.cli import app
+from fastapi_db_scaffold.template import template_root
 
 
 def invoke(*args: str) -> Result:
@@ -45,3 +47,15 @@ def tree_digest(root: Path) -> dict[str, str]:
         else:
             tree[rel] = f"{hashlib.sha256(path.read_bytes()).hexdigest()} {mode}"
     return tree
+
+
+def copy_template_source(root: Path) -> None:
+    """A copy of the shipped template source (copier.yml, template/, snippets/) in
+    the new directory `root`, for tests that fork it."""
+    source = template_root()
+    root.mkdir()
+    shutil.copy2(source / "copier.yml", root / "copier.yml")
+    for part in ("template", "snippets"):
+        shutil.copytree(
+            source / part, root / part, ignore=shutil.ignore_patterns("__pycache__")
+        )

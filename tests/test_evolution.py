@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,9 +24,8 @@ import sqlalchemy as sa
 from fastapi_db_scaffold.matrix import rows
 from fastapi_db_scaffold.matrix.models import every_model
 from fastapi_db_scaffold.migrations import revision_history
-from fastapi_db_scaffold.template import template_root
 
-from .cli_support import invoke, tree_digest
+from .cli_support import copy_template_source, invoke, tree_digest
 from .model_commands import assert_project_passes, make_project
 
 # ---- rows present while the models evolve ---------------------------------------
@@ -251,13 +249,7 @@ def fork_without_related_router(tmp_path_factory: pytest.TempPathFactory) -> Pat
     """The template as an older version had it: routers with no `related_router`,
     so no back-reference route (and no generated test of one)."""
     root = tmp_path_factory.mktemp("fork") / "template"
-    source = template_root()
-    root.mkdir()
-    shutil.copy2(source / "copier.yml", root / "copier.yml")
-    for part in ("template", "snippets"):
-        shutil.copytree(
-            source / part, root / part, ignore=shutil.ignore_patterns("__pycache__")
-        )
+    copy_template_source(root)
     _cut(
         root / "snippets/router.py.jinja",
         r"\{%- if model\.relations %\}\n\n\nrelated_router = .*?\{%- endif %\}",

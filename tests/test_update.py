@@ -20,10 +20,9 @@ import pytest
 import yaml
 
 from fastapi_db_scaffold import __version__
-from fastapi_db_scaffold.template import template_root
 from fastapi_db_scaffold.template_versions import recorded_path, shipped_versions
 
-from .cli_support import invoke, run_module, tree_digest
+from .cli_support import copy_template_source, invoke, run_module, tree_digest
 from .matrix import output_of, project_env, run_in_project
 from .project_pytest import project_pytest
 
@@ -73,13 +72,7 @@ def fork(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A git repository holding a copy of the template source, tagged v1.0.0 and
     v2.0.0; v2 changes the router snippet, the app factory and adds a file."""
     root = tmp_path_factory.mktemp("fork") / "template"
-    source = template_root()
-    root.mkdir()
-    shutil.copy2(source / "copier.yml", root / "copier.yml")
-    for part in ("template", "snippets"):
-        shutil.copytree(
-            source / part, root / part, ignore=shutil.ignore_patterns("__pycache__")
-        )
+    copy_template_source(root)
     git(root, "init", "-q")
     commit_all(root, "v1")
     git(root, "tag", "v1.0.0")
