@@ -9,4 +9,4 @@ asking the installed metadata (`importlib.metadata`) cost a third of `--help`.
 
 __all__ = ["__version__"]
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"

@@ -2,10 +2,10 @@
 
 Real projects, real git, real template versions: a fork of the template with two
 tagged versions (v1, and v2 changing a router snippet and the app factory), and the
-two bundled versions this tool ships (0.2.0, frozen, and the current one). A project
-is made at the old version, given models and user edits, committed, updated; then
-its files are compared with a project made at the new version directly, and its own
-tests are run.
+bundled versions this tool ships (the oldest, 0.2.0, frozen, and the current one). A
+project is made at the old version, given models and user edits, committed,
+updated; then its files are compared with a project made at the new version
+directly, and its own tests are run.
 """
 
 from __future__ import annotations
