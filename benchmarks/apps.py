@@ -10,6 +10,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -109,6 +110,9 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     server_cpu_us: float = float("nan")  # the server's CPU time per response
+    # what the errors were, as wrk counts them: "non-2xx", "connect", "read",
+    # "write", "timeout" (a response slower than wrk's 2 s timeout)
+    error_kinds: dict[str, int] = field(default_factory=dict)
 
 
 # --- wrk ---------------------------------------------------------------------
@@ -141,24 +145,30 @@ def _latency_ms(text: str, percentile: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)] if match else float("nan")
 
 
+_SOCKET_ERRORS = ("connect", "read", "write", "timeout")
+
+
 def parse_wrk(text: str) -> WrkResult:
     rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
     total = re.search(r"(\d+) requests in", text)
     if rps is None or total is None:
         raise RuntimeError(f"cannot read wrk output:\n{text}")
-    errors = 0
+    kinds: dict[str, int] = {}
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
     if non_2xx:
-        errors += int(non_2xx.group(1))
+        kinds["non-2xx"] = int(non_2xx.group(1))
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
     )
     if socket_errors:
-        errors += sum(int(group) for group in socket_errors.groups())
+        for kind, count in zip(_SOCKET_ERRORS, socket_errors.groups(), strict=True):
+            kinds[kind] = int(count)
+    kinds = {kind: count for kind, count in kinds.items() if count}
     return WrkResult(
         rps=float(rps.group(1)),
         requests=int(total.group(1)),
-        errors=errors,
+        errors=sum(kinds.values()),
+        error_kinds=kinds,
         p50_ms=_latency_ms(text, "50"),
         p99_ms=_latency_ms(text, "99"),
     )
@@ -615,6 +625,9 @@ def _summarize(
                 "p99_ms": median([r.p99_ms for r in results]),
                 "cpu_us": median([r.server_cpu_us for r in results]),
                 "errors": sum(r.errors for r in results),
+                "error_kinds": dict(
+                    sum((Counter(r.error_kinds) for r in results), Counter())
+                ),
                 "requests": sum(r.requests for r in results),
             }
         generated = per_app["generated"]["median_rps"]

@@ -6,6 +6,18 @@ from typing import Any
 TARGETS = {"generated_vs_raw": 0.40, "generated_vs_core": 0.90}
 
 
+def _errors_note(apps: dict[str, Any]) -> str:
+    """` (5 errors! generated: timeout 5)` for an endpoint whose runs had errors."""
+    parts = []
+    for app, result in apps.items():
+        kinds = result.get("error_kinds") or {}
+        if result["errors"]:
+            detail = ", ".join(f"{kind} {count}" for kind, count in kinds.items())
+            parts.append(f"{app}: {detail or result['errors']}")
+    total = sum(result["errors"] for result in apps.values())
+    return f" ({total} errors! {'; '.join(parts)})" if total else ""
+
+
 def _f(value: float, digits: int = 2) -> str:
     return f"{value:.{digits}f}"
 
@@ -74,8 +86,7 @@ def markdown(results: dict[str, Any]) -> str:
         ]
         for endpoint in variant["endpoints"].values():
             apps = endpoint["apps"]
-            errors = sum(app["errors"] for app in apps.values())
-            label = endpoint["label"] + (f" ({errors} errors!)" if errors else "")
+            label = endpoint["label"] + _errors_note(apps)
             lines.append(
                 f"| `{label}` | {_f(apps['generated']['median_rps'], 0)} |"
                 f" {_f(apps['core']['median_rps'], 0)} |"

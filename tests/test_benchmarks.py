@@ -30,6 +30,7 @@ def test_parse_wrk_reads_rate_latency_and_errors() -> None:
     assert result.rps == 399.5
     assert result.requests == 800
     assert result.errors == 6
+    assert result.error_kinds == {"non-2xx": 3, "read": 1, "timeout": 2}
     assert result.p50_ms == 38.5
     assert result.p99_ms == 1200.0
 
@@ -107,6 +108,17 @@ def _results() -> dict[str, object]:
         ],
         "matrix": {"seconds": 300.0, "ratio": 600.0, "returncode": 0, "summary": "ok"},
     }
+
+
+def test_report_says_which_app_had_which_errors() -> None:
+    results = _results()
+    endpoint = results["apps"][0]["endpoints"]["list"]  # type: ignore[index]
+    assert "errors!" not in markdown(results)
+    endpoint["apps"]["generated"].update(errors=5, error_kinds={"timeout": 5})
+    endpoint["apps"]["raw"].update(errors=1, error_kinds={"non-2xx": 1})
+    assert "| `GET /posts (6 errors! generated: timeout 5; raw: non-2xx 1)` |" in (
+        markdown(results)
+    )
 
 
 def test_report_renders_table_and_chart(tmp_path: Path) -> None:
