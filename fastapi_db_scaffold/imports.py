@@ -34,7 +34,7 @@ from .errors import ProjectError
 __all__ = ["STANDARD_IMPORTS", "ModuleIndex", "defines", "with_imports"]
 
 _BY_MODULE: dict[str, tuple[str, ...]] = {
-    "typing": ("TYPE_CHECKING", "Annotated", "Any", "Literal", "Self"),
+    "typing": ("TYPE_CHECKING", "Annotated", "Any", "Literal", "Self", "TypeVar"),
     "collections.abc": ("AsyncIterator", "Iterator", "Sequence"),
     "datetime": ("date", "datetime", "time"),
     "decimal": ("Decimal",),

@@ -160,15 +160,15 @@ _TYPE_MISSPELLINGS = {
 # the plural (`posts`) in those of a page.
 _TAKEN_BY_ROW_FUNCTIONS = frozenset(
     {
-        "changes", "data", "eager_loads", "repository", "saved", "self", "session",
-        "statement", "status", "update",
+        "changes", "data", "eager_loads", "repository", "row_reader", "saved", "self",
+        "session", "statement", "status", "update",
     }
 )  # fmt: skip
 _TAKEN_BY_PAGE_FUNCTIONS = frozenset(
     {
-        "conditions", "count_query", "descending", "eager_loads", "filters", "func",
-        "item", "ordering", "page_query", "repository", "select", "self", "session",
-        "sort_column", "status", "total",
+        "conditions", "descending", "eager_loads", "filters", "func", "item",
+        "ordering", "page_query", "repository", "row_reader", "select", "self",
+        "session", "sort_column", "status", "total",
     }
 )  # fmt: skip
 MAX_IDENTIFIER_LENGTH = 63  # PostgreSQL truncates longer names; MySQL allows 64

@@ -43,6 +43,7 @@ _QUERIES = (
     "{package}.repositories.*",
     "{package}.db",
     "{package}.eager_loading",
+    "{package}.row_reading",
 )
 
 
