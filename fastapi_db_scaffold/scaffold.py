@@ -29,7 +29,7 @@ from .choices import Database, Engine, check_choice, check_project_name
 from .errors import DestinationError, FastapiDbError, ProjectError, UsageError
 from .interruptions import mark_written
 from .project import ANSWERS_FILE, MANIFEST_FILE
-from .template_source import TemplateSource, bundled, fork
+from .template_source import TemplateSource, bundled, fork, local_tree
 
 __all__ = [
     "NewProjectOptions",
@@ -173,14 +173,21 @@ def render_template(
     )
     from plumbum import ProcessExecutionError
 
-    from .copier_worker import staging_worker
+    from .copier_worker import CheckedOut, staging_worker
 
+    src_path = source.copier_src()
+    checked_out = (
+        CheckedOut(local_tree(source), source.ref)
+        if source.is_bundled and source.ref is not None
+        else None
+    )
     try:
         with warnings.catch_warnings():
             # A source checkout with uncommitted changes: Copier includes them, fine.
             warnings.simplefilter("ignore", DirtyLocalWarning)
             with staging_worker(
-                src_path=source.copier_src(),
+                checked_out,
+                src_path=src_path,
                 dst_path=staging,
                 data=data,
                 defaults=not ask,
