@@ -106,6 +106,10 @@ def test_check_on_the_shipped_template(tmp_path: Path) -> None:
         assert f"sync-sqlite-norepo: {step} ..." in result.stdout
     # the projects were built in temporary directories, and those are gone
     assert not list(tmpdir.glob("fastapi-db-*")), list(tmpdir.iterdir())
+    # ... but mypy's caches stay in the data directory, for the next run
+    caches = Path(os.environ["FASTAPI_DB_HOME"]) / "mypy-cache"
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert list(caches.glob(f"*/{python}")), sorted(caches.glob("*"))
 
     # the server that is not configured: skipped (not passed), saying why
     row = table_row(result.stdout, "sync-mysql-norepo")

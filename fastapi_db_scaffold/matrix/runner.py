@@ -4,9 +4,10 @@ A combination whose server is not configured is skipped at once, saying why. The
 others run in a thread each (the work is in subprocesses): `generate`, then the
 project's steps in order; the first failing step ends the combination, and its name
 and reason are the combination's "why" (the steps after it are reported as not run).
-Each parallel job has its own mypy cache. Projects are built in a temporary directory
-that is removed afterwards, or in `keep`, where they stay with a `<id>.log` of every
-step's output. A `Listener` hears of the progress (from the worker threads).
+Each parallel job has its own mypy cache, kept between runs (`mypy_caches`).
+Projects are built in a temporary directory that is removed afterwards, or in `keep`,
+where they stay with a `<id>.log` of every step's output. A `Listener` hears of the
+progress (from the worker threads).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ..errors import UsageError
 from ..scaffold import template_source
 from . import steps
 from .combinations import Combination, ServerNotConfigured, select_combinations
+from .mypy_caches import held_mypy_caches
 from .steps import STEPS, StepResult, Workspace
 
 __all__ = [
@@ -175,7 +177,10 @@ def run_check(options: CheckOptions, listener: Listener | None = None) -> CheckR
         else:
             to_run.append(combination)
     jobs = max(1, options.jobs)
-    with _workdirs(options.keep) as (root, scratch):
+    with (
+        _workdirs(options.keep) as (root, scratch),
+        held_mypy_caches(jobs, scratch) as mypy_caches,
+    ):
         slots: queue.Queue[int] = queue.Queue()
         for slot in range(jobs):
             slots.put(slot)
@@ -187,7 +192,7 @@ def run_check(options: CheckOptions, listener: Listener | None = None) -> CheckR
                     combination=combination,
                     project=root / combination.id,
                     scratch=scratch / combination.id,
-                    mypy_cache=scratch / f"mypy-cache-{slot}",
+                    mypy_cache=mypy_caches[slot],
                     timeout=options.timeout,
                 )
                 workspace.scratch.mkdir(parents=True)
