@@ -103,9 +103,10 @@ def _staging_worker_class(checked_out: CheckedOut | None) -> type[Worker]:
     overridden = ("_sync_git_index_executable_bit", "jinja_env", "template")
     if not all(hasattr(Worker, name) for name in overridden):
         return Worker
-    template_class = (
-        _checked_out_template_class(checked_out) if checked_out is not None else None
-    )
+    template_class, template_tag = None, None
+    if checked_out is not None:
+        template_class = _checked_out_template_class(checked_out)
+        template_tag = checked_out.tag
 
     class StagingWorker(Worker):
         """A Worker whose destination is a fresh directory outside any repository."""
@@ -125,12 +126,7 @@ def _staging_worker_class(checked_out: CheckedOut | None) -> type[Worker]:
         @cached_property
         def template(self) -> Template:
             ref = self.resolved_vcs_ref
-            if (
-                template_class is None
-                or checked_out is None
-                or not self.src_path
-                or ref != checked_out.tag
-            ):
+            if template_class is None or not self.src_path or ref != template_tag:
                 return super().template
             result = template_class(
                 url=self.src_path, ref=ref, use_prereleases=self.use_prereleases

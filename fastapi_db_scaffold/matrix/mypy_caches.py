@@ -29,16 +29,17 @@ __all__ = ["held_mypy_caches"]
 def held_mypy_caches(count: int, scratch: Path) -> Iterator[list[Path]]:
     """`count` mypy cache directories, each held for this run alone until the end;
     in `scratch` (fresh ones) when the data directory cannot hold them."""
+    temporary = [scratch / f"mypy-cache-{slot}" for slot in range(count)]
     try:
         import fcntl
     except ImportError:  # no advisory locks: temporary caches
-        yield [scratch / f"mypy-cache-{slot}" for slot in range(count)]
+        yield temporary
         return
     root = data_home() / "mypy-cache"
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError:
-        yield [scratch / f"mypy-cache-{slot}" for slot in range(count)]
+        yield temporary
         return
     with contextlib.ExitStack() as stack:
         held: list[Path] = []
@@ -53,7 +54,7 @@ def held_mypy_caches(count: int, scratch: Path) -> Iterator[list[Path]]:
             except BlockingIOError:  # another run holds it: try the next
                 continue
             except OSError:
-                held.append(scratch / f"mypy-cache-{len(held)}")
+                held.append(temporary[len(held)])
                 continue
             stack.callback(fcntl.flock, lock, fcntl.LOCK_UN)
             held.append(root / str(index))
