@@ -31,6 +31,8 @@ from .common import (
     run_checked,
     venv_script,
 )
+from .instructions import AppTarget, bench_instructions
+from .instructions import ratios as instruction_ratios
 
 SEED_USERS = 100
 SEED_POSTS = 5_000
@@ -100,6 +102,7 @@ class Settings:
     mysql_url: str
     logs: Path
     variants: list[str] = field(default_factory=list)
+    instructions_requests: int = 0  # callgrind runs of this many requests; 0: none
 
 
 @dataclass
@@ -359,22 +362,28 @@ def _post(url: str, body: dict[str, Any]) -> tuple[int, Any]:
         return error.code, None
 
 
+def app_target(
+    app: str, variant: Variant, project: Path, url: URL
+) -> tuple[str, Path, dict[str, str]]:
+    """`module:attribute` of `app`, the directory to import it from, its environment."""
+    env = dict(os.environ)
+    if app == "generated":
+        env["DATABASE_URL"] = url.render_as_string(hide_password=False)
+        return "bench.main:app", project, env
+    module = variant.raw_module if app == "raw" else "core"
+    driver_url = url.set(drivername=variant.driver)
+    env["BENCH_DATABASE_URL"] = driver_url.render_as_string(hide_password=False)
+    env["BENCH_SYNC"] = "1" if variant.sync else "0"
+    return f"benchmarks.baselines.{module}:app", REPO_ROOT, env
+
+
 @contextmanager
 def serve(
     app: str, variant: Variant, project: Path, url: URL, logs: Path
 ) -> Iterator[Server]:
     """One uvicorn worker pinned to core 0 serving `app`; stopped at the end."""
     port = free_port()
-    env = dict(os.environ)
-    if app == "generated":
-        target, cwd = "bench.main:app", project
-        env["DATABASE_URL"] = url.render_as_string(hide_password=False)
-    else:
-        module = variant.raw_module if app == "raw" else "core"
-        target, cwd = f"benchmarks.baselines.{module}:app", REPO_ROOT
-        driver_url = url.set(drivername=variant.driver)
-        env["BENCH_DATABASE_URL"] = driver_url.render_as_string(hide_password=False)
-        env["BENCH_SYNC"] = "1" if variant.sync else "0"
+    target, cwd, env = app_target(app, variant, project, url)
     command = [
         sys.executable,
         "-m",
@@ -604,7 +613,21 @@ def bench_variant(variant: Variant, settings: Settings) -> dict[str, Any]:
                 with serve(app, variant, project, url, settings.logs) as server:
                     memory[app] = _memory(server, settings)
                 log(f"{variant.key} memory {app}: {memory[app]}")
-    return _summarize(variant, runs, memory, shapes)
+        instructions: dict[str, dict[str, float]] = {}
+        if settings.instructions_requests > 0:
+            log(f"{variant.key}: instructions per request under callgrind")
+            targets = [
+                AppTarget(app, *app_target(app, variant, project, url)) for app in APPS
+            ]
+            instructions = bench_instructions(targets, settings.instructions_requests)
+    summarized = _summarize(variant, runs, memory, shapes)
+    if instructions:
+        summarized["instructions"] = {
+            "per_request": instructions,
+            "ratios": instruction_ratios(instructions),
+            "requests": settings.instructions_requests,
+        }
+    return summarized
 
 
 def _summarize(

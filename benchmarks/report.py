@@ -39,6 +39,30 @@ def _early(memory: dict[str, Any]) -> int:
     return int(next(iter(memory.values())).get("early_requests", 0))
 
 
+def _instructions_lines(instructions: dict[str, Any] | None) -> list[str]:
+    """The callgrind table of one variant (none when it was not measured)."""
+    if not instructions:
+        return []
+    per_request = instructions["per_request"]
+    lines = [
+        "Instructions per request (callgrind, in-process, no server; millions,"
+        f" from runs of {instructions['requests']} requests):",
+        "",
+        "| endpoint | generated | FastAPI + Core | raw driver + Starlette"
+        " | generated / raw | generated / core |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for key, ratio in instructions["ratios"].items():
+        counts = " | ".join(
+            _f(per_request[app][key] / 1e6) for app in ("generated", "core", "raw")
+        )
+        lines.append(
+            f"| {key} | {counts} | **{_f(ratio['generated_vs_raw'])}** |"
+            f" **{_f(ratio['generated_vs_core'])}** |"
+        )
+    return [*lines, ""]
+
+
 def markdown(results: dict[str, Any]) -> str:
     meta = results["meta"]
     lines = [
@@ -122,6 +146,7 @@ def markdown(results: dict[str, Any]) -> str:
                     f" {'YES' if figures['grows'] else 'no'} |"
                 )
             lines.append("")
+        lines += _instructions_lines(variant.get("instructions"))
     matrix = results.get("matrix")
     if matrix:
         lines += [

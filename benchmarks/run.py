@@ -32,6 +32,7 @@ from .common import (
     median,
     timed_run,
 )
+from .instructions import have_valgrind
 from .report import chart, markdown
 
 
@@ -54,6 +55,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--variants",
         default=",".join(VARIANTS),
         help=f"comma-separated, of {', '.join(VARIANTS)}",
+    )
+    parser.add_argument(
+        "--instructions",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also count each app's instructions per request under callgrind,"
+        " from runs of N requests (0: not; try 200, ~5 min a variant)",
     )
     parser.add_argument("--skip-cli", action="store_true")
     parser.add_argument("--skip-apps", action="store_true")
@@ -152,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         mysql_url=args.mysql_url,
         logs=args.out / "logs",
         variants=[variant.key for variant in variants],
+        instructions_requests=args.instructions,
     )
     results: dict[str, Any] = {
         "meta": {
@@ -163,12 +173,17 @@ def main(argv: list[str] | None = None) -> int:
             "settings": (
                 f"wrk -t1 -c{args.connections} -d{args.duration:g}s, warm-up"
                 f" {args.warmup:g}s, {args.rounds} round(s), CLI x{args.repeats},"
-                f" memory {args.memory_requests} requests"
+                f" memory {args.memory_requests} requests, callgrind"
+                f" {args.instructions or 'off'}"
             ),
         }
     }
     if not args.skip_apps and variants:
         ensure_wrk()
+        if args.instructions and not have_valgrind():
+            raise SystemExit(
+                "--instructions needs valgrind: sudo apt-get install valgrind"
+            )
     if not args.skip_cli:
         log(f"CLI: {args.repeats} repetitions")
         results["cli"] = bench_cli(args.repeats)

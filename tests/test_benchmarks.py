@@ -1,10 +1,15 @@
 """Smoke tests of the benchmark harness's pure parts; no timing is asserted."""
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
 from benchmarks.apps import compare_shapes, first_difference, key_tree, parse_wrk
+from benchmarks.asgi_driver import WARMUP, drive
+from benchmarks.instructions import parse_collected, per_request, ratios
 from benchmarks.report import chart, markdown
 
 WRK_OUTPUT = """Running 2s test @ http://127.0.0.1:8000/posts
@@ -129,3 +134,65 @@ def test_report_renders_table_and_chart(tmp_path: Path) -> None:
     assert "fastapi-db --help" in table and "## Matrix" in table
     chart(results, tmp_path / "chart.png")
     assert (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
+
+
+CALLGRIND_STDERR = """==4242== Callgrind, a call-graph generating cache profiler
+==4242== Events    : Ir
+==4242== Collected : 3869276902
+==4242==
+==4242== I   refs:      3,869,276,902
+"""
+
+
+def test_callgrind_counts_become_instructions_per_request() -> None:
+    assert parse_collected(CALLGRIND_STDERR) == 3_869_276_902
+    with pytest.raises(ValueError, match="Collected"):
+        parse_collected("==1== Callgrind, a call-graph generating cache profiler\n")
+    # start-up and warm-up cancel out: only the measured requests remain
+    assert per_request(3_400_000_000, 4_347_000_000, 200) == 4_735_000.0
+    counts = {
+        "generated": {"list": 4.0e6, "get": 2.0e6},
+        "core": {"list": 3.0e6, "get": 1.5e6},
+        "raw": {"list": 1.0e6, "get": 0.5e6},
+    }
+    assert ratios(counts) == {
+        "list": {"generated_vs_core": 0.75, "generated_vs_raw": 0.25},
+        "get": {"generated_vs_core": 0.75, "generated_vs_raw": 0.25},
+    }
+    results = _results()
+    results["apps"][0]["instructions"] = {  # type: ignore[index]
+        "per_request": counts,
+        "ratios": ratios(counts),
+        "requests": 200,
+    }
+    table = markdown(results)
+    assert "runs of 200 requests" in table
+    assert "| list | 4.00 | 3.00 | 1.00 | **0.25** | **0.75** |" in table
+    assert "Instructions per request" not in markdown(_results())
+
+
+def test_the_asgi_driver_runs_the_lifespan_and_counts_failed_responses() -> None:
+    from fastapi import FastAPI, HTTPException
+
+    events: list[str] = []
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        events.append("startup")
+        yield
+        events.append("shutdown")
+
+    app = FastAPI(lifespan=lifespan)
+    served: list[str] = []
+
+    @app.get("/posts/{post_id}")
+    async def read_post(post_id: int, sort: str = "id") -> dict[str, object]:
+        served.append(sort)
+        if post_id > 10:
+            raise HTTPException(404)
+        return {"id": post_id}
+
+    assert asyncio.run(drive(app, "/posts/3", "sort=-id", 7)) == 0
+    assert events == ["startup", "shutdown"]
+    assert served == ["-id"] * (WARMUP + 7)
+    assert asyncio.run(drive(app, "/posts/11", "", 2)) == WARMUP + 2
