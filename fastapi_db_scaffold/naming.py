@@ -109,6 +109,7 @@ _PROJECT_NAMES = {
     "Base": "the declarative base in db.py",
     "SessionDep": "the session dependency in db.py",
     "ReadSessionDep": "the read session dependency in db.py",
+    "ReadConnectionDep": "the read connection dependency in db.py",
     "UTCDateTime": "the datetime column type in column_types.py",
     "PreciseTime": "the time column type in column_types.py",
     "Page": "the page type in schemas/common.py",
@@ -160,14 +161,14 @@ _TYPE_MISSPELLINGS = {
 # the plural (`posts`) in those of a page.
 _TAKEN_BY_ROW_FUNCTIONS = frozenset(
     {
-        "changes", "data", "eager_loads", "repository", "row_reader", "saved", "self",
-        "session", "statement", "status", "update",
+        "changes", "connection", "data", "eager_loads", "repository", "row_reader",
+        "saved", "self", "session", "statement", "status", "update",
     }
 )  # fmt: skip
 _TAKEN_BY_PAGE_FUNCTIONS = frozenset(
     {
-        "conditions", "descending", "eager_loads", "filters", "func", "item",
-        "ordering", "page_query", "repository", "row_reader", "select", "self",
+        "conditions", "connection", "descending", "eager_loads", "filters", "func",
+        "item", "ordering", "page_query", "repository", "row_reader", "select", "self",
         "session", "sort_column", "status", "total",
     }
 )  # fmt: skip
@@ -193,6 +194,7 @@ class ModelNames:
     page: str  # BlogPostsPublic (NewsListPublic when the plural is the singular)
     filters: str  # BlogPostFilters
     repository: str  # BlogPostRepository
+    reads: str  # BlogPostReads
     human: str  # blog post
     human_plural: str  # blog posts
     title: str  # Blog post
@@ -236,6 +238,7 @@ class ModelNames:
                 self.page,
                 self.filters,
                 self.repository,
+                self.reads,
             }
         )
 
@@ -309,6 +312,7 @@ def model_names(class_name: str) -> ModelNames:
         page=page,
         filters=f"{class_name}Filters",
         repository=f"{class_name}Repository",
+        reads=f"{class_name}Reads",
         human=human,
         human_plural=" ".join([*human_words[:-1], plural_last]),
         title=human[0].upper() + human[1:],

@@ -143,6 +143,7 @@ def test_model_names_of_post() -> None:
         page="PostsPublic",
         filters="PostFilters",
         repository="PostRepository",
+        reads="PostReads",
         human="post",
         human_plural="posts",
         title="Post",
