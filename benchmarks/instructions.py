@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .common import log
+from .common import REPO_ROOT, log
 
 ENDPOINTS = (  # key, path, query: the GETs of `apps.ENDPOINTS`
     ("list", "/posts", "limit=20&offset=20"),
@@ -75,7 +75,7 @@ def count(app: AppTarget, path: str, query: str, requests: int) -> int:
         query,
         str(requests),
     ]
-    env = {**app.env, "PYTHONPATH": os.pathsep.join([str(app.cwd), _repo_root()])}
+    env = {**app.env, "PYTHONPATH": os.pathsep.join([str(app.cwd), str(REPO_ROOT)])}
     completed = subprocess.run(
         command, cwd=app.cwd, env=env, capture_output=True, text=True, check=False
     )
@@ -83,10 +83,6 @@ def count(app: AppTarget, path: str, query: str, requests: int) -> int:
         tail = completed.stderr.strip().splitlines()[-5:]
         raise SystemExit(f"{app.name} under callgrind failed: {' / '.join(tail)}")
     return parse_collected(completed.stderr)
-
-
-def _repo_root() -> str:
-    return str(Path(__file__).resolve().parent.parent)
 
 
 def bench_instructions(
